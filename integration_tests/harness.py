@@ -1,0 +1,117 @@
+"""Helpers the tests share: run the connector in-process and look at what it printed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+import logging
+import tempfile
+from io import StringIO
+from pathlib import Path
+
+from airbyte_cdk.logger import AirbyteLogFormatter
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, ConfiguredAirbyteCatalogSerializer as CatalogSerializer, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, make_file
+from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+
+from source_calltracking import SourceCalltracking
+from source_calltracking.messages import keep_tracebacks_out_of_logs
+from source_calltracking.run import output_lines, secret_variants
+
+from integration_tests.emulator.world import secrets_of
+
+
+def catalog_for(streams: Iterable[str], sync_mode: SyncMode = SyncMode.incremental):
+    builder = CatalogBuilder()
+    for name in streams:
+        builder.with_stream(name, sync_mode)
+    return builder.build()
+
+
+def state_for(stream_states: Mapping[str, Mapping[str, Any]]) -> List[AirbyteStateMessage]:
+    builder = StateBuilder()
+    for name, value in stream_states.items():
+        builder.with_stream_state(name, value)
+    return builder.build()
+
+
+def run_command(source: SourceCalltracking, args: List[str], config: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
+    """Run one command in-process through the same entrypoint and output filter as the CLI."""
+    capture = StringIO()
+    handler = logging.StreamHandler(capture)
+    handler.setFormatter(AirbyteLogFormatter())
+    root = logging.getLogger("")
+    root.addHandler(handler)
+    if "--debug" not in args:
+        keep_tracebacks_out_of_logs()
+    lines: List[str] = []
+    uncaught = None
+    try:
+        lines.extend(output_lines(source, args))
+    except Exception as exception:  # the CLI would print it as a TRACE message too
+        uncaught = exception
+    finally:
+        root.removeHandler(handler)
+    logged = [line for line in capture.getvalue().split("\n") if line]
+    output = EntrypointOutput(messages=lines + [filter_secrets(line) for line in logged], uncaught_exception=uncaught)
+    if config is not None:
+        printed = "\n".join(lines + logged) + "\n" + (filter_secrets(repr(uncaught)) if uncaught else "")
+        assert_no_secrets_in(printed, config)
+    return output
+
+
+def run_read(config: Mapping[str, Any], streams: Iterable[str], state: Optional[List[AirbyteStateMessage]] = None,
+             sync_mode: SyncMode = SyncMode.incremental) -> EntrypointOutput:
+    catalog = catalog_for(streams, sync_mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["read", "--config", make_file(Path(tmp) / "config.json", dict(config)),
+                "--catalog", make_file(Path(tmp) / "catalog.json", CatalogSerializer.dump(catalog))]
+        if state is not None:
+            args += ["--state", make_file(Path(tmp) / "state.json", [AirbyteStateMessageSerializer.dump(s) for s in state])]
+        return run_command(SourceCalltracking(catalog=catalog, config=config, state=state), args, config)
+
+
+def run_check(config: Mapping[str, Any]) -> EntrypointOutput:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["check", "--config", make_file(Path(tmp) / "config.json", dict(config))]
+        return run_command(SourceCalltracking(config=config), args, config)
+
+
+def run_discover(config: Mapping[str, Any]) -> EntrypointOutput:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = ["discover", "--config", make_file(Path(tmp) / "config.json", dict(config))]
+        return run_command(SourceCalltracking(config=config), args, config)
+
+
+def connection_status(output: EntrypointOutput):
+    statuses = output.connection_status_messages
+    assert len(statuses) == 1, f"expected one CONNECTION_STATUS, got {len(statuses)}"
+    return statuses[0].connectionStatus
+
+
+def records_by_stream(output: EntrypointOutput) -> Dict[str, List[dict]]:
+    out: Dict[str, List[dict]] = {}
+    for message in output.records:
+        out.setdefault(message.record.stream, []).append(message.record.data)
+    return out
+
+
+def final_state(output: EntrypointOutput, stream: str) -> Dict[str, Any]:
+    """The last state the stream emitted, as a plain dict."""
+    states = [m.state.stream for m in output.state_messages if m.state.stream.stream_descriptor.name == stream]
+    assert states, f"no state emitted for {stream}"
+    return json.loads(json.dumps(states[-1].stream_state.__dict__, default=lambda o: o.__dict__))
+
+
+def error_messages(output: EntrypointOutput) -> List[str]:
+    return [m.trace.error.message for m in output.errors]
+
+
+def assert_no_secrets_in(printed: str, config: Mapping[str, Any]) -> None:
+    """No credential of the config (raw or URL-encoded) appears in `printed`."""
+    for secret in secrets_of(dict(config)):
+        for variant in secret_variants([secret]):
+            assert variant not in printed, "a credential of the config appears in the connector's output"

@@ -1,0 +1,3 @@
+from source_calltracking.source import SourceCalltracking
+
+__all__ = ["SourceCalltracking"]

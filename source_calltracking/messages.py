@@ -1,0 +1,99 @@
+"""Makes the protocol output readable for people: one plain sentence per failure, no stack traces.
+
+The CDK reports a failed stream three ways: a LOG with the whole traceback, a TRACE error per
+failed partition (each with the same, good message) and a final exception whose message is the
+repr of the first failure (request URL, headers and body). Users need the sentence the error
+handler wrote, once. Records and state pass through untouched (a prefix check only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator, List, Set, Tuple
+
+import orjson
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+_LOG_PREFIX = '{"type":"LOG"'
+_TRACE_PREFIX = '{"type":"TRACE"'
+_TRACEBACK = "Traceback (most recent call last)"
+
+
+class ReadableOutput:
+    def __init__(self, debug: bool = False) -> None:
+        self.debug = debug
+        self._seen: Set[Tuple[str, str]] = set()
+        self.stream_failures: List[str] = []
+        self.failure_types: Set[str] = set()
+
+    def lines(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            if line.startswith(_LOG_PREFIX) and _TRACEBACK in line and not self.debug:
+                yield _without_traceback(line)
+            elif line.startswith(_TRACE_PREFIX) and '"type":"ERROR"' in line:
+                polished = self._stream_error(line)
+                if polished is not None:
+                    yield polished
+            else:
+                yield line
+
+    def summarise(self, error: AirbyteTracedException) -> None:
+        """Give the exception that ends a failed sync the failed streams' own sentences."""
+        if self.stream_failures:
+            error.internal_message = error.message or error.internal_message
+            error.message = "The sync did not finish. " + " ".join(dict.fromkeys(self.stream_failures))
+            # The CDK always calls the summary a config error; keep the streams' own verdict.
+            if self.failure_types - {FailureType.config_error.value}:
+                error.failure_type = FailureType.system_error
+
+    def _stream_error(self, line: str):
+        message = orjson.loads(line)
+        error = message["trace"]["error"]
+        stream = (error.get("stream_descriptor") or {}).get("name") or ""
+        text = error.get("message") or ""
+        if stream:
+            if (stream, text) in self._seen:
+                return None  # the same failure again, from another date window of the stream
+            self._seen.add((stream, text))
+            self.stream_failures.append(f"{text.rstrip('.')} (stream {stream}).")
+            self.failure_types.add(error.get("failure_type") or FailureType.system_error.value)
+        if not self.debug:
+            error.pop("stack_trace", None)
+        return orjson.dumps(message).decode()
+
+
+def _without_traceback(line: str) -> str:
+    message = orjson.loads(line)
+    text = message["log"]["message"]
+    head, _, rest = text.partition(_TRACEBACK)
+    last = rest.strip().splitlines()[-1] if rest.strip() else ""
+    message["log"]["message"] = f"{head.strip()} {last}".strip() + " (run with --debug for the traceback)"
+    return orjson.dumps(message).decode()
+
+
+class TracebackFreeLogs(logging.Filter):
+    """Keeps stack traces out of log lines (they stay available with --debug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or record.exc_text:
+            record.exc_info = None
+            record.exc_text = None
+            record.msg = f"{record.getMessage()} (run with --debug for the traceback)"
+            record.args = None
+        message = record.getMessage()
+        if _TRACEBACK in message:
+            head, _, rest = message.partition(_TRACEBACK)
+            last = rest.strip().splitlines()[-1] if rest.strip() else ""
+            record.msg, record.args = f"{head.strip()} {last}".strip(), None
+        return True
+
+
+def keep_tracebacks_out_of_logs() -> None:
+    """Install the filter on every handler that prints connector logs."""
+    log_filter = TracebackFreeLogs()
+    for logger in (logging.getLogger(), logging.getLogger("airbyte")):
+        for handler in logger.handlers:
+            if not any(isinstance(f, TracebackFreeLogs) for f in handler.filters):
+                handler.addFilter(log_filter)

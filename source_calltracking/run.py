@@ -1,0 +1,85 @@
+"""Entry point of the `source-calltracking` command (Airbyte protocol)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterator, List, Mapping
+from urllib.parse import quote, quote_plus
+
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
+
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_logs
+from source_calltracking.source import SourceCalltracking
+
+
+def secret_variants(secrets: List[Any]) -> List[str]:
+    """Each secret as it may appear in output: raw, and URL-encoded as in a request URL."""
+    variants = set()
+    for secret in secrets:
+        if secret is None or str(secret) == "":
+            continue
+        text = str(secret)
+        variants.update({text, quote(text, safe=""), quote_plus(text)})
+    # Longest first, so that a secret containing another is masked whole.
+    return sorted(variants, key=len, reverse=True)
+
+
+class CalltrackingEntrypoint(AirbyteEntrypoint):
+    @staticmethod
+    def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
+        update_secrets(secret_variants(get_secrets(connection_specification, config)))
+
+
+def _source(args: List[str]) -> SourceCalltracking:
+    config_path = AirbyteEntrypoint.extract_config(args)
+    catalog_path = AirbyteEntrypoint.extract_catalog(args)
+    state_path = AirbyteEntrypoint.extract_state(args)
+    return SourceCalltracking(
+        catalog=SourceCalltracking.read_catalog(catalog_path) if catalog_path else None,
+        config=SourceCalltracking.read_config(config_path) if config_path else None,
+        state=SourceCalltracking.read_state(state_path) if state_path else None,
+    )
+
+
+def output_lines(source: SourceCalltracking, args: List[str]) -> Iterator[str]:
+    """The protocol messages of one command, as printed lines."""
+    entrypoint = CalltrackingEntrypoint(source)
+    parsed_args = entrypoint.parse_args(args)
+    output = ReadableOutput(debug=bool(getattr(parsed_args, "debug", False)))
+    if not output.debug:
+        keep_tracebacks_out_of_logs()
+    try:
+        for line in output.lines(entrypoint.run(parsed_args)):
+            # Last line of defence: no configured credential leaves the process, whatever the CDK put in it.
+            yield filter_secrets(line)
+    except AirbyteTracedException as error:
+        output.summarise(error)
+        raise
+
+
+def failure_line(error: Exception, debug: bool = False) -> str:
+    """The TRACE message that ends a failed command: one sentence, no stack trace unless --debug."""
+    traced = error if isinstance(error, AirbyteTracedException) else AirbyteTracedException.from_exception(error)
+    message = traced.as_airbyte_message()
+    if not debug and message.trace and message.trace.error:
+        message.trace.error.stack_trace = None
+    return filter_secrets(AirbyteEntrypoint.airbyte_message_to_string(message))
+
+
+def run(args: List[str] | None = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    debug = "--debug" in args
+    try:
+        for line in output_lines(_source(args), args):
+            sys.stdout.write(line + "\n")
+    except Exception as error:  # printed as the protocol's TRACE message instead of a Python traceback
+        sys.stdout.write(failure_line(error, debug) + "\n")
+        sys.stdout.flush()
+        sys.exit(1)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    run()

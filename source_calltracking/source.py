@@ -1,0 +1,44 @@
+"""The source: the declarative manifest, plus a `check` that covers every configured provider."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, List, Mapping, Optional
+
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
+from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availability
+from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+
+from source_calltracking.providers import configured_providers
+
+NO_PROVIDER_MESSAGE = (
+    "No provider is configured: add at least one of the blocks callkeeper_calltracking, "
+    "callkeeper, ria or uis to the config."
+)
+
+
+class SourceCalltracking(YamlDeclarativeSource):
+    def __init__(
+        self,
+        catalog: Optional[ConfiguredAirbyteCatalog] = None,
+        config: Optional[Mapping[str, Any]] = None,
+        state: Optional[List[AirbyteStateMessage]] = None,
+    ) -> None:
+        super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state)
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """One cheap read per configured provider; the first failure is reported with its provider's name."""
+        providers = configured_providers(config)
+        if not providers:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=NO_PROVIDER_MESSAGE)
+        streams = {stream.name: stream for stream in self.streams(config)}
+        for provider in providers:
+            available, reason = evaluate_availability(streams[provider.check_stream], logger)
+            if not available:
+                return AirbyteConnectionStatus(status=Status.FAILED, message=_plain(provider.display_name, reason))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+
+def _plain(provider_name: str, reason: Optional[str]) -> str:
+    reason = (reason or "the API did not answer as expected").strip()
+    return reason if reason.startswith(provider_name) else f"{provider_name}: {reason}"
