@@ -10,6 +10,9 @@ from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from airbyte_cdk.models import ConnectorSpecification
+from airbyte_cdk.sources.utils.schema_helpers import split_config
+from source_calltracking.config_validation import validate_config
 from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_logs
 from source_calltracking.source import SourceCalltracking
 
@@ -27,6 +30,10 @@ def secret_variants(secrets: List[Any]) -> List[str]:
 
 
 class CalltrackingEntrypoint(AirbyteEntrypoint):
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        validate_config(split_config(config)[0], source_spec.connectionSpecification)
+
     @staticmethod
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
         update_secrets(secret_variants(get_secrets(connection_specification, config)))

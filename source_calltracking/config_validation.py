@@ -1,0 +1,142 @@
+"""Config checks that say, in one plain message, which field is wrong and how to fix it.
+
+Runs before every command that takes a config (check, discover, read), in place of the CDK's
+bare JSON-schema check whose messages do not name the field ("'a' is not of type 'integer'").
+Secret values are never echoed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterator, List, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+PROVIDER_BLOCKS = ("callkeeper_calltracking", "callkeeper", "ria", "uis")
+
+SECRET_FIELDS = {"api_key", "role_api_key", "access_token"}
+TYPE_WORDS = {"integer": "a whole number", "string": "text", "object": "a block of settings ({...})",
+              "array": "a list", "boolean": "true or false", "number": "a number"}
+STATUS_PAIR = re.compile(r"^\d{1,3}/\d{1,3}$")
+
+
+def validate_config(config: Any, spec_schema: Mapping[str, Any]) -> None:
+    problems = list(_problems(config, spec_schema))
+    if problems:
+        raise AirbyteTracedException(
+            message="The config is not valid: " + " ".join(problems),
+            internal_message="config validation failed",
+            failure_type=FailureType.config_error,
+        )
+
+
+def _problems(config: Any, spec_schema: Mapping[str, Any]) -> Iterator[str]:
+    if not isinstance(config, Mapping):
+        yield "it must be a JSON object."
+        return
+    schema_problems = sorted(Draft7Validator(spec_schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    yield from dict.fromkeys(_describe(error, spec_schema) for error in schema_problems)
+    if schema_problems:
+        return  # the checks below assume the types are right
+    yield from _unknown_keys(config, spec_schema)
+    yield from _dates(config)
+    if not any(isinstance(config.get(key), Mapping) and config.get(key) for key in PROVIDER_BLOCKS):
+        yield ("No provider is configured: add at least one of the blocks callkeeper_calltracking, callkeeper, "
+               "ria or uis.")
+    for key, block in config.items():
+        if isinstance(block, Mapping):
+            yield from _provider_block(key, block)
+
+
+def _field(path: List[Any]) -> str:
+    return ".".join(str(p) for p in path) or "the config"
+
+
+def _describe(error: ValidationError, spec_schema: Mapping[str, Any]) -> str:
+    path = list(error.absolute_path)
+    name = _field(path)
+    secret = bool(path) and path[-1] in SECRET_FIELDS
+    got = "" if secret else f" (got {error.instance!r})"
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return f"`{_field(path + missing[:1])}` is required."
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"`{name}` must be {' or '.join(TYPE_WORDS.get(t, t) for t in wanted)}{got}."
+    if error.validator == "pattern":
+        hint = error.schema.get("pattern_descriptor") or f"the pattern {error.validator_value}"
+        return f"`{name}` must look like {hint}{got}."
+    if error.validator == "minLength":
+        return f"`{name}` must not be empty."
+    if error.validator in ("minimum", "maximum"):
+        return f"`{name}` must be {'at least' if error.validator == 'minimum' else 'at most'} {error.validator_value}{got}."
+    if error.validator == "enum":
+        return f"`{name}` must be one of {', '.join(map(str, error.validator_value))}{got}."
+    return f"`{name}`: {error.message if not secret else 'invalid value'}."
+
+
+def _unknown_keys(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) -> Iterator[str]:
+    known = spec_schema.get("properties", {})
+    for key, value in config.items():
+        if key.startswith("__"):
+            continue  # keys the Airbyte platform adds
+        if key not in known:
+            yield f"`{key}` is not a setting of this connector (check its spelling)."
+        elif isinstance(value, Mapping) and "properties" in known[key]:
+            for inner in value:
+                if inner not in known[key]["properties"]:
+                    yield f"`{key}.{inner}` is not a setting of this connector (check its spelling)."
+
+
+def _parse_moment(value: str) -> dt.datetime:
+    value = value.strip().replace(" ", "T")
+    if len(value) == 10:
+        value += "T00:00:00"
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _dates(config: Mapping[str, Any]) -> Iterator[str]:
+    moments = {}
+    for key in ("start_date", "end_date"):
+        value = config.get(key)
+        if not value:
+            continue
+        try:
+            moments[key] = _parse_moment(value)
+        except ValueError:
+            yield f"`{key}` is not a real date ({value!r})."
+    if "start_date" in moments and "end_date" in moments and moments["end_date"] < moments["start_date"]:
+        yield f"`end_date` ({config['end_date']}) is before `start_date` ({config['start_date']})."
+    if "start_date" in moments and moments["start_date"] > dt.datetime.now(dt.timezone.utc):
+        yield f"`start_date` ({config['start_date']}) is in the future."
+
+
+def _provider_block(key: str, block: Mapping[str, Any]) -> Iterator[str]:
+    for secret in SECRET_FIELDS & set(block):
+        if isinstance(block[secret], str) and block[secret].strip() != block[secret]:
+            yield f"`{key}.{secret}` has spaces around it; paste the key without them."
+    base_url = block.get("base_url")
+    if isinstance(base_url, str) and base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield f"`{key}.base_url` must be an http(s) URL such as https://host/path (got {base_url!r})."
+    time_zone = block.get("time_zone")
+    if isinstance(time_zone, str) and time_zone:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            yield f"`{key}.time_zone` must be an IANA time zone such as Europe/Moscow (got {time_zone!r})."
+    statuses = block.get("statuses")
+    if isinstance(statuses, list):
+        bad = [s for s in statuses if not (isinstance(s, str) and STATUS_PAIR.match(s))]
+        if bad or not statuses:
+            yield (f"`{key}.statuses` must list status pairs like \"200/200\" (status_code/status2_code)"
+                   + (f"; these are not: {bad!r}." if bad else "; the list is empty."))

@@ -1,0 +1,44 @@
+"""The output layer: secrets masked in every form, failures told once, without stack traces."""
+
+import json
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calltracking.messages import ReadableOutput
+from source_calltracking.run import secret_variants
+
+
+def trace(message, stream=None, failure_type="config_error"):
+    error = {"message": message, "failure_type": failure_type, "stack_trace": "Traceback (most recent call last): ..."}
+    if stream:
+        error["stream_descriptor"] = {"name": stream}
+    return json.dumps({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 1, "error": error}}, separators=(",", ":"))
+
+
+def test_secret_variants_cover_url_encodings_longest_first():
+    variants = secret_variants(["a/b c+d", None, ""])
+    assert set(variants) == {"a/b c+d", "a%2Fb%20c%2Bd", "a%2Fb+c%2Bd"}
+    assert variants == sorted(variants, key=len, reverse=True)
+
+
+def test_repeated_stream_failures_are_told_once_and_summarised():
+    output = ReadableOutput()
+    lines = [trace("UIS: the token is invalid.", "uis_calls"), trace("UIS: the token is invalid.", "uis_calls"),
+             trace("RIA.com: quota used up.", "ria_calls", "transient_error"), '{"type":"RECORD","record":{}}']
+    printed = list(output.lines(lines))
+    assert len(printed) == 3
+    assert all("stack_trace" not in line for line in printed[:2])
+    error = AirbyteTracedException(message="During the sync, the following streams did not sync successfully: ...",
+                                   failure_type=FailureType.config_error)
+    output.summarise(error)
+    assert error.message == ("The sync did not finish. UIS: the token is invalid (stream uis_calls). "
+                             "RIA.com: quota used up (stream ria_calls).")
+    assert error.failure_type == FailureType.system_error  # not every failure was the user's config
+
+
+def test_tracebacks_are_cut_from_log_lines_unless_debug():
+    line = json.dumps({"type": "LOG", "log": {"level": "ERROR", "message": "Exception while syncing stream x\nTraceback (most recent call last):\n  File a\nValueError: boom"}}, separators=(",", ":"))
+    quiet = json.loads(next(ReadableOutput().lines([line])))["log"]["message"]
+    assert quiet == "Exception while syncing stream x ValueError: boom (run with --debug for the traceback)"
+    assert next(ReadableOutput(debug=True).lines([line])) == line
