@@ -11,6 +11,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 
 from source_calltracking.providers import configured_providers
 
+DEFAULT_TIMEOUT_SECONDS = 60
 NO_PROVIDER_MESSAGE = (
     "No provider is configured: add at least one of the blocks callkeeper_calltracking, "
     "callkeeper, ria or uis to the config."
@@ -25,6 +26,7 @@ class SourceCalltracking(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> None:
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state)
+        _apply_request_timeout(self._source_config, (config or {}).get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """One cheap read per configured provider; the first failure is reported with its provider's name."""
@@ -42,3 +44,16 @@ class SourceCalltracking(YamlDeclarativeSource):
 def _plain(provider_name: str, reason: Optional[str]) -> str:
     reason = (reason or "the API did not answer as expected").strip()
     return reason if reason.startswith(provider_name) else f"{provider_name}: {reason}"
+
+
+def _apply_request_timeout(node: Any, seconds: float) -> None:
+    """Give every requester the configured read timeout (the manifest language takes only a constant)."""
+    if isinstance(node, dict):
+        if node.get("type") == "HttpRequester":
+            node["read_timeout_in_seconds"] = seconds
+            node.setdefault("connect_timeout_in_seconds", min(seconds, 30))
+        for value in node.values():
+            _apply_request_timeout(value, seconds)
+    elif isinstance(node, list):
+        for value in node:
+            _apply_request_timeout(value, seconds)
