@@ -17,9 +17,8 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, make_file
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
-from source_calltracking import SourceCalltracking
 from source_calltracking.messages import keep_tracebacks_out_of_logs
-from source_calltracking.run import output_lines, secret_variants
+from source_calltracking.run import _source as build_source, output_lines, secret_variants
 
 from integration_tests.emulator.world import secrets_of
 
@@ -38,8 +37,9 @@ def state_for(stream_states: Mapping[str, Mapping[str, Any]]) -> List[AirbyteSta
     return builder.build()
 
 
-def run_command(source: SourceCalltracking, args: List[str], config: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
-    """Run one command in-process through the same entrypoint and output filter as the CLI."""
+def run_command(args: List[str], config: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
+    """Run one command in-process exactly as the CLI does (source built from the files, same
+    entrypoint and output filter); with `config`, assert none of its credentials was printed."""
     capture = StringIO()
     handler = logging.StreamHandler(capture)
     handler.setFormatter(AirbyteLogFormatter())
@@ -50,7 +50,7 @@ def run_command(source: SourceCalltracking, args: List[str], config: Optional[Ma
     lines: List[str] = []
     uncaught = None
     try:
-        lines.extend(output_lines(source, args))
+        lines.extend(output_lines(build_source(args), args))
     except Exception as exception:  # the CLI would print it as a TRACE message too
         uncaught = exception
     finally:
@@ -71,19 +71,19 @@ def run_read(config: Mapping[str, Any], streams: Iterable[str], state: Optional[
                 "--catalog", make_file(Path(tmp) / "catalog.json", CatalogSerializer.dump(catalog))]
         if state is not None:
             args += ["--state", make_file(Path(tmp) / "state.json", [AirbyteStateMessageSerializer.dump(s) for s in state])]
-        return run_command(SourceCalltracking(catalog=catalog, config=config, state=state), args, config)
+        return run_command(args, config)
 
 
 def run_check(config: Mapping[str, Any]) -> EntrypointOutput:
     with tempfile.TemporaryDirectory() as tmp:
         args = ["check", "--config", make_file(Path(tmp) / "config.json", dict(config))]
-        return run_command(SourceCalltracking(config=config), args, config)
+        return run_command(args, config)
 
 
 def run_discover(config: Mapping[str, Any]) -> EntrypointOutput:
     with tempfile.TemporaryDirectory() as tmp:
         args = ["discover", "--config", make_file(Path(tmp) / "config.json", dict(config))]
-        return run_command(SourceCalltracking(config=config), args, config)
+        return run_command(args, config)
 
 
 def connection_status(output: EntrypointOutput):

@@ -10,6 +10,7 @@ from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availab
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_calltracking.providers import configured_providers
+from source_calltracking.state import load_state
 
 DEFAULT_TIMEOUT_SECONDS = 60
 NO_PROVIDER_MESSAGE = (
@@ -27,6 +28,10 @@ class SourceCalltracking(YamlDeclarativeSource):
     ) -> None:
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state)
         _apply_request_timeout(self._source_config, (config or {}).get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+
+    @classmethod
+    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+        return load_state(state_path) if state_path else []
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """One cheap read per configured provider; the first failure is reported with its provider's name."""
