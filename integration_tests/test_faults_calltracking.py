@@ -85,3 +85,33 @@ def test_full_refresh_under_faults_has_no_duplicates(emulator):
     output = run_read(fast_config(emulator), [STREAM], sync_mode=SyncMode.full_refresh)
     ids = ids_of(output)
     assert len(ids) == len(set(ids)) and ids == all_ids(emulator)
+
+
+def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    malformed = [
+        {"universalId": 1, "callTime": "not a date", "duration": "12", "statusFirst": "abc", "tags": [1, None], "hooks": "x"},
+        {"universalId": None, "callId": None, "callTime": None, "city": "Москва ☎️" * 20000},  # no id, no time, a huge string
+        {"callId": "1337486", "timeStart": 1709290000, "tagsId": "5", "unique": "yes", "unexpected": {"nested": [1, 2]}},
+        {},
+    ]
+    body = Response.json({"inbound": {}, "info": {"ofPages": 1}, "payload": malformed})
+    emulator.faults.add(Fault("ckct", "response", times=1, response=body))
+    output = run_read(fast_config(emulator, concurrency_level=1), [STREAM])
+    assert not output.errors
+    records = records_by_stream(output)[STREAM]
+    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / f"{STREAM}.json").read_text()))
+    for record in records:
+        validator.validate(record)
+    first, second, third, fourth = records[:4]
+    assert first["record_id"] == "1" and first["duration"] == 12 and first["_invalid_fields"]["statusFirst"] == "abc"
+    assert first["call_datetime"] == "2024-01-01 00:00:00"  # unreadable callTime: the window's start
+    assert second["record_id"].startswith("sha1:") and second["city"] == "Москва ☎️" * 20000
+    assert third["call_datetime"] == "2024-03-01 10:46:40" and third.get("tagsId") is None
+    assert fourth["record_id"].startswith("sha1:") and fourth["record_id"] != second["record_id"]
+    warnings = [m.log.message for m in output.logs if "_invalid_fields" in (m.log.message or "")]
+    assert any("`statusFirst`" in w for w in warnings) and any("`tags`" in w for w in warnings)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+import logging
+import pkgutil
+import re
+from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional, Union
 
 import orjson
@@ -16,6 +20,7 @@ from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 
+logger = logging.getLogger("airbyte")
 _NOT_JSON = object()
 
 
@@ -63,8 +68,8 @@ class CalltrackingRecordExtractor(RecordExtractor):
         body = _json_body(response)
         if isinstance(body, list):
             calls = body
-        elif isinstance(body, dict):
-            calls = body.get("payload") or []
+        elif isinstance(body, dict) and isinstance(body.get("payload"), list):
+            calls = body["payload"]
         else:
             calls = []
         return [call for call in calls if isinstance(call, dict)]
@@ -122,15 +127,144 @@ class CalltrackingRecordKeys(RecordTransformation):
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
         key = record.get("universalId") or record.get("callId")
-        record["record_id"] = None if key in (None, "") else str(key)
-        moment = record.get("callTime") or record.get("timeStart")
-        if isinstance(moment, (int, float)) and not isinstance(moment, bool):
-            moment = dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        elif not isinstance(moment, str) or not moment:
-            moment = _window_start(stream_slice)
-        record["call_datetime"] = moment
+        # Without an id from the API, a hash of the call's content keeps the key stable and unique.
+        record["record_id"] = str(key) if key not in (None, "") else "sha1:" + hashlib.sha1(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        record["call_datetime"] = _as_cursor(record.get("callTime")) or _as_cursor(record.get("timeStart")) or _window_start(stream_slice)
+
+
+def _as_cursor(value: Any) -> Optional[str]:
+    """A date-time (text or unix timestamp) as "YYYY-MM-DD hh:mm:ss" in UTC, or None if it is not one."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            moment = dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        elif isinstance(value, str) and value:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(dt.timezone.utc)
+        else:
+            return None
+        return moment.strftime("%Y-%m-%d %H:%M:%S") if 1970 <= moment.year <= 2100 else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _window_start(stream_slice: Optional[StreamSlice]) -> Optional[str]:
     start = (stream_slice or {}).get("start_time") if stream_slice is not None else None
     return str(start) if start else None
+
+
+_JSON_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+    "null": (type(None),),
+}
+
+
+@dataclass
+class SchemaTypeGuard(RecordTransformation):
+    """Keeps records true to their stream's schema at the top level, cheaply.
+
+    A value of the wrong type is converted when that loses nothing ("42" -> 42 for an integer,
+    7 -> "7" for a string); otherwise it is set to null and moved, as text, into
+    `_invalid_fields` so nothing is lost and nothing breaks the destination's typed columns. Each
+    (stream, field) is reported once in the log, so a vendor change is never silent. A plain
+    type check per field, not a JSON-schema validation per record: that would cost more than the
+    rest of the sync.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._stream = parameters.get("name", "")
+        self._provider = parameters.get("provider_name", "")
+        self._types = _top_level_types(self._stream)
+        self._reported: set = set()
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        fields = self._types
+        invalid = record.get("_invalid_fields")
+        if invalid is not None and not isinstance(invalid, dict):  # the API's own field of that name
+            record["_invalid_fields"] = {"_invalid_fields": orjson.dumps(invalid).decode()}
+        for key, value in list(record.items()):
+            field = fields.get(key)
+            if field is not None and not _conforms(value, field):
+                record[key] = self._repair(record, key, value, field)
+
+    def _repair(self, record: Dict[str, Any], key: str, value: Any, field: "_FieldType") -> Any:
+        kinds = field.kinds
+        if isinstance(value, str) and "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value.strip()):
+            return int(value)
+        if isinstance(value, str) and "number" in kinds:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and "string" in kinds:
+            return str(value)
+        if not isinstance(record.get("_invalid_fields"), dict):
+            record["_invalid_fields"] = {}
+        record["_invalid_fields"][key] = value if isinstance(value, str) else orjson.dumps(value).decode()
+        if key not in self._reported:
+            self._reported.add(key)
+            logger.warning(
+                "%s: stream %s: the API sent a %s for `%s`, which the schema declares as %s; "
+                "the value is kept as text in `_invalid_fields` and the field set to null (reported once per field).",
+                self._provider or "API", self._stream, type(value).__name__, key, " or ".join(kinds),
+            )
+        return None
+
+
+@dataclass
+class _FieldType:
+    """What the schema allows for one value: python types, JSON type names, and what is inside."""
+
+    pytypes: tuple
+    kinds: list
+    items: Optional["_FieldType"] = None
+    properties: Optional[Dict[str, "_FieldType"]] = None
+
+
+def _field_type(spec: Mapping[str, Any]) -> Optional[_FieldType]:
+    kinds = spec.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if not kinds:
+        return None
+    field = _FieldType(tuple(t for kind in kinds for t in _JSON_TYPES.get(kind, (object,))), [k for k in kinds if k != "null"])
+    if isinstance(spec.get("items"), Mapping):
+        field.items = _field_type(spec["items"])
+    if isinstance(spec.get("properties"), Mapping):
+        field.properties = {k: f for k, v in spec["properties"].items() if (f := _field_type(v)) is not None}
+    return field
+
+
+def _conforms(value: Any, field: _FieldType) -> bool:
+    if not isinstance(value, field.pytypes) or (isinstance(value, bool) and bool not in field.pytypes):
+        return False
+    if field.items is not None and isinstance(value, list):
+        return all(_conforms(item, field.items) for item in value)
+    if field.properties and isinstance(value, dict):
+        return all(_conforms(v, field.properties[k]) for k, v in value.items() if k in field.properties)
+    return True
+
+
+def _top_level_types(stream: str) -> Dict[str, _FieldType]:
+    """{field: its _FieldType} from the stream's schema file."""
+    raw = pkgutil.get_data("source_calltracking", f"schemas/{stream}.json") if stream else None
+    if not raw:
+        return {}
+    fields = {}
+    for key, spec in orjson.loads(raw).get("properties", {}).items():
+        field = _field_type(spec)
+        if field is not None:
+            fields[key] = field
+    return fields
