@@ -261,6 +261,17 @@ def test_every_documented_error_ends_the_sync_with_its_code(emulator, setup, mes
     assert not any("Traceback" in (m.log.message or "") for m in output.logs)
 
 
+def test_a_403_page_that_is_not_json_is_a_config_error_not_a_retry(emulator):
+    from integration_tests.emulator.server import Response
+
+    emulator.faults.add(Fault("ria", "response", times=-1, response=Response(403, b"<html>Forbidden</html>", "text/html")))
+    output = run_read(ria_config(emulator), [STREAM])
+    error = output.errors[0].trace.error
+    assert error.message == "RIA.com: the API refused access (HTTP 403). Check ria.api_key and ria.user_id."
+    assert error.failure_type.value == "config_error"
+    assert len(emulator.requests_to("ria")) <= 4  # one per window at most: no retries
+
+
 def test_the_key_never_appears_in_output_even_when_the_request_url_is_logged(emulator):
     """run_read scans every printed line for the key (raw and URL-encoded); make sure there was a URL to mask."""
     vendor(emulator).disabled_keys.add(RIA_API_KEY)
@@ -271,22 +282,22 @@ def test_the_key_never_appears_in_output_even_when_the_request_url_is_logged(emu
 
 
 def test_quota_waits_double_from_the_configured_first_wait_then_stop():
-    """The defaults wait 60 s, 120 s, 240 s, 480 s and 960 s (about 31 minutes), then end the stream."""
+    """The defaults wait 1, 2, 4, 8, 16 and 32 minutes (63 in all: longer than the hourly quota), then end the stream."""
     import requests
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
     from source_calltracking.components import QuotaBackoffStrategy
 
     config = {"ria": {}}
-    strategy = QuotaBackoffStrategy(config=config, parameters={}, retries="{{ config['ria'].get('rate_limit_retries', 5) }}",
+    strategy = QuotaBackoffStrategy(config=config, parameters={}, retries="{{ config['ria'].get('rate_limit_retries', 6) }}",
                                     first_wait_seconds="{{ config['ria'].get('rate_limit_wait_seconds', 60) }}",
                                     exhausted_message="quota of {{ response.error.code }}")
     quota, server_error = requests.Response(), requests.Response()
     quota.status_code, quota._content = 429, b'{"error":{"code":"OVER_RATE_LIMIT","message":"..."}}'
     server_error.status_code = 503
-    assert [strategy.backoff_time(quota, attempt) for attempt in range(1, 6)] == [60, 120, 240, 480, 960]
+    assert [strategy.backoff_time(quota, attempt) for attempt in range(1, 7)] == [60, 120, 240, 480, 960, 1920]
     assert strategy.backoff_time(server_error, 1) is None  # not a quota answer: the shared strategy decides
     with pytest.raises(AirbyteTracedException) as stop:
-        strategy.backoff_time(quota, 6)
+        strategy.backoff_time(quota, 7)
     assert stop.value.message == "quota of OVER_RATE_LIMIT"
     assert stop.value.failure_type.value == "transient_error"
     config["ria"]["rate_limit_wait_seconds"] = 0.5
@@ -302,5 +313,6 @@ def test_spec_marks_the_keys_secret_and_documents_the_blocks():
         assert spec[block]["properties"]["api_key"]["airbyte_secret"] is True
     assert spec["ria"]["required"] == ["api_key", "user_id"]
     assert spec["ria"]["properties"]["window_days"]["default"] == 31
+    assert spec["ria"]["properties"]["rate_limit_retries"]["default"] == 6
     assert spec["callkeeper"]["properties"]["window_days"]["default"] == 7
     assert spec["callkeeper"]["properties"]["statuses"]["items"]["pattern"] == "^[0-9]+/[0-9]+$"

@@ -14,7 +14,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Set
 from urllib.parse import parse_qs
 
 from integration_tests.emulator.server import Request, Response
