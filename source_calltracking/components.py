@@ -13,6 +13,12 @@ from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional, Union
 import orjson
 import requests
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calltracking import callkeeper_statuses
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
@@ -268,3 +274,104 @@ def _top_level_types(stream: str) -> Dict[str, _FieldType]:
         if field is not None:
             fields[key] = field
     return fields
+
+
+# ---------------------------------------------------------------------------------------------
+# CallKeeper REST API (api.callkeeper.ru)
+# ---------------------------------------------------------------------------------------------
+
+_ENVELOPE_KEYS = ("result", "data")
+
+
+def callkeeper_records(body: Any) -> list:
+    """The records of a CallKeeper REST answer, whatever its shape.
+
+    Seed 003 does not show the answer of the read methods. Published clients read
+    `response["result"]` (getCallsCompleted, getCallInfo) and `response[0]` (getUserInfo), and a PHP
+    API keyed by call id would send an object of objects. Accepted: `{"result": ...}` / `{"data": ...}`
+    around any of the following, a bare array of records, an object keyed by id (the key becomes `id`
+    when the record lacks one), and a single record object. An error body (`"status": "fail"`) holds no
+    records; the error handler reports it.
+    """
+    if isinstance(body, dict):
+        for key in _ENVELOPE_KEYS:
+            if isinstance(body.get(key), (list, dict)):
+                return callkeeper_records(body[key])
+        if body.get("status") == "fail":
+            return []
+        if body and all(isinstance(value, dict) for value in body.values()):
+            return [{"id": key, **value} if "id" not in value else value for key, value in body.items()]
+        return [body] if body else []
+    if isinstance(body, list):
+        return [item for item in body if isinstance(item, dict) and item.get("status") != "fail"]
+    return []
+
+
+@dataclass
+class CallkeeperRecordExtractor(RecordExtractor):
+    """Records of every answer shape `callkeeper_records` accepts."""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        return callkeeper_records(_json_body(response))
+
+
+@dataclass
+class CallkeeperStatusDecoder(RecordTransformation):
+    """Adds `status_title` and `status_description`: the status pair decoded with the document's
+    table (callkeeper_statuses.py); null for a pair the table does not list."""
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        record["status_title"], record["status_description"] = callkeeper_statuses.decode(
+            record.get("status_code"), record.get("status2_code")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotas that answer 429 without Retry-After (RIA.com)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuotaBackoffStrategy(BackoffStrategy):
+    """Waits that grow for a quota answer (HTTP 429): `first_wait_seconds`, then twice as long each
+    time. When `retries` waits did not help, ends the stream with `exhausted_message` -- a sentence
+    that names the provider and what to do -- instead of the CDK's generic "API rate limit exceeded.".
+    The state of the windows read so far has already been emitted, so the next sync resumes there.
+
+    Other responses get no opinion (None), so the next strategy of the error handler decides.
+    The error handler's `max_retries` must be at least `retries`. All fields may interpolate `config`.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    retries: Union[int, str] = 5
+    first_wait_seconds: Union[float, str] = 60
+    exhausted_message: str = "The API quota is used up."
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._retries = InterpolatedString.create(str(self.retries), parameters=parameters)
+        self._first_wait = InterpolatedString.create(str(self.first_wait_seconds), parameters=parameters)
+        self._message = InterpolatedString.create(self.exhausted_message, parameters=parameters)
+
+    def backoff_time(
+        self,
+        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        attempt_count: int,
+    ) -> Optional[float]:
+        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+            return None
+        retries = int(float(self._retries.eval(self.config)))
+        if attempt_count > retries:
+            raise AirbyteTracedException(
+                message=self._message.eval(self.config, response=_json_body(response_or_exception) or {}),
+                internal_message=f"HTTP 429 after {retries} retries: {response_or_exception.text[:500]}",
+                failure_type=FailureType.transient_error,
+            )
+        # Never 0: a falsy wait would hand the response to the CDK's endless rate-limit loop.
+        return max(float(self._first_wait.eval(self.config)), 0.001) * 2 ** (attempt_count - 1)

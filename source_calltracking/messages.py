@@ -44,8 +44,11 @@ class ReadableOutput:
         if self.stream_failures:
             error.internal_message = error.message or error.internal_message
             error.message = "The sync did not finish. " + " ".join(dict.fromkeys(self.stream_failures))
-            # The CDK always calls the summary a config error; keep the streams' own verdict.
-            if self.failure_types - {FailureType.config_error.value}:
+            # The CDK always calls the summary a config error; keep the streams' own verdict
+            # (all transient, e.g. a used-up quota: transient, so the platform retries later).
+            if self.failure_types == {FailureType.transient_error.value}:
+                error.failure_type = FailureType.transient_error
+            elif self.failure_types - {FailureType.config_error.value}:
                 error.failure_type = FailureType.system_error
 
     def _stream_error(self, line: str):

@@ -3,8 +3,8 @@
 Kept in one place so that messages, `check` and config validation name a provider the same way.
 """
 
-from dataclasses import dataclass
-from typing import Mapping, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Tuple
 
 
 @dataclass(frozen=True)
@@ -13,10 +13,15 @@ class Provider:
     display_name: str
     check_stream: str
     secret_fields: Tuple[str, ...]
+    # Keys set in the provider's block for `check` only, to make its one request cheap.
+    check_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 PROVIDERS: Tuple[Provider, ...] = (
     Provider("callkeeper_calltracking", "CallKeeper call tracking", "calltracking_calls", ("api_key", "role_api_key")),
+    Provider("callkeeper", "CallKeeper", "callkeeper_user", ("api_key",)),
+    # One request for one day, and no waiting on a used-up quota: it is about 30 requests an hour.
+    Provider("ria", "RIA.com", "ria_calls", ("api_key",), check_overrides={"window_days": 1, "rate_limit_retries": 0}),
 )
 
 PROVIDERS_BY_KEY: Mapping[str, Provider] = {p.config_key: p for p in PROVIDERS}

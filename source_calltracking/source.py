@@ -9,7 +9,7 @@ from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Con
 from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availability
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
-from source_calltracking.providers import configured_providers
+from source_calltracking.providers import Provider, configured_providers
 from source_calltracking.state import load_state
 
 DEFAULT_TIMEOUT_SECONDS = 60
@@ -40,10 +40,19 @@ class SourceCalltracking(YamlDeclarativeSource):
             return AirbyteConnectionStatus(status=Status.FAILED, message=NO_PROVIDER_MESSAGE)
         streams = {stream.name: stream for stream in self.streams(config)}
         for provider in providers:
-            available, reason = evaluate_availability(streams[provider.check_stream], logger)
+            stream = streams[provider.check_stream]
+            if provider.check_overrides:
+                stream = _check_stream_with_overrides(provider, config)
+            available, reason = evaluate_availability(stream, logger)
             if not available:
                 return AirbyteConnectionStatus(status=Status.FAILED, message=_plain(provider.display_name, reason))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+
+def _check_stream_with_overrides(provider: Provider, config: Mapping[str, Any]):
+    """The provider's check stream built from a config whose block carries `check_overrides`."""
+    narrowed = {**config, provider.config_key: {**config[provider.config_key], **provider.check_overrides}}
+    return next(s for s in SourceCalltracking(config=narrowed).streams(narrowed) if s.name == provider.check_stream)
 
 
 def _plain(provider_name: str, reason: Optional[str]) -> str:

@@ -8,26 +8,43 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
+from integration_tests.emulator.callkeeper import default_callkeeper
 from integration_tests.emulator.ckct import default_ckct
+from integration_tests.emulator.ria import default_ria
 from integration_tests.emulator.server import Emulator
 
 # Credentials the emulator accepts. They look like the vendors' keys but are made up.
 CKCT_API_KEY = "ck7e1a9c3b5d2f40"
 CKCT_ROLE_KEY = "r0le5k3y9a8b7c6d"
+CALLKEEPER_API_KEY = "5b534347d4c480bee596c5d40ad4e82f"  # 32 hex digits, like the keys of the Profile tab
+CALLKEEPER_STATUSES = ["200/200", "200/487"]
+RIA_API_KEY = "Xq8Lw2RZt0eV5nYb7cKm3dPf9sHj4uGa6TyNzQ1r"
+RIA_USER_ID = "1505029"
 
 START_DATE = "2024-01-01"
 END_DATE = "2024-04-30"
 
-PROVIDERS = ("callkeeper_calltracking",)
+PROVIDERS = ("callkeeper_calltracking", "callkeeper", "ria")
 
 
-def build_world(latency_seconds: float = 0.0, scale: float = 1.0) -> Emulator:
-    """An emulator (not started) serving every vendor; `scale` multiplies the record counts."""
+def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30) -> Emulator:
+    """An emulator (not started) serving every vendor; `scale` multiplies the record counts.
+    `ria_hourly_limit`: RIA.com requests per key per hour (the real free plan allows about 30)."""
     emulator = Emulator(latency_seconds=latency_seconds)
     emulator.register(
         "ckct",
         default_ckct(CKCT_API_KEY, CKCT_ROLE_KEY, own_count=int(2500 * scale), role_count=int(1200 * scale),
                      start=START_DATE, end=END_DATE + "T23:59:59"),
+    )
+    emulator.register(
+        "callkeeper",
+        default_callkeeper(CALLKEEPER_API_KEY, calls=int(1500 * scale), tap2calls=int(300 * scale),
+                           start=START_DATE, end=END_DATE + "T23:59:59"),
+    )
+    emulator.register(
+        "ria",
+        default_ria(RIA_API_KEY, RIA_USER_ID, calls=int(1200 * scale), start=START_DATE, end=END_DATE + "T23:59:59",
+                    hourly_limit=ria_hourly_limit),
     )
     return emulator
 
@@ -35,6 +52,12 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0) -> Emulator:
 def provider_block(emulator: Emulator, provider: str) -> Dict[str, Any]:
     if provider == "callkeeper_calltracking":
         return {"api_key": CKCT_API_KEY, "role_api_key": CKCT_ROLE_KEY, "base_url": emulator.url("ckct") + "/api/"}
+    if provider == "callkeeper":
+        return {"api_key": CALLKEEPER_API_KEY, "statuses": list(CALLKEEPER_STATUSES), "base_url": emulator.url("callkeeper") + "/"}
+    if provider == "ria":
+        # Short quota waits: the emulator's quota is per process, and tests must not wait minutes.
+        return {"api_key": RIA_API_KEY, "user_id": RIA_USER_ID, "base_url": emulator.url("ria") + "/",
+                "rate_limit_wait_seconds": 0.01}
     raise KeyError(provider)
 
 
