@@ -56,7 +56,7 @@ def test_check_without_any_provider_says_what_to_add(emulator):
 
 
 def test_discover_offers_the_role_stream_only_with_a_role_key(emulator):
-    config = world_config(emulator)
+    config = world_config(emulator, ["callkeeper_calltracking"])
     names = {s.name for s in run_discover(config).catalog.catalog.streams}
     assert names == set(STREAMS)
     del config["callkeeper_calltracking"]["role_api_key"]

@@ -17,6 +17,8 @@ class Provider:
 
 PROVIDERS: Tuple[Provider, ...] = (
     Provider("callkeeper_calltracking", "CallKeeper call tracking", "calltracking_calls", ("api_key", "role_api_key")),
+    # One month of daily charges: the cheapest report call (at most 31 rows).
+    Provider("uis", "UIS", "uis_financial_summary", ("access_token",)),
 )
 
 PROVIDERS_BY_KEY: Mapping[str, Provider] = {p.config_key: p for p in PROVIDERS}

@@ -10,15 +10,19 @@ from typing import Any, Dict, Iterable, Optional
 
 from integration_tests.emulator.ckct import default_ckct
 from integration_tests.emulator.server import Emulator
+from integration_tests.emulator.uis import default_uis
 
 # Credentials the emulator accepts. They look like the vendors' keys but are made up.
 CKCT_API_KEY = "ck7e1a9c3b5d2f40"
 CKCT_ROLE_KEY = "r0le5k3y9a8b7c6d"
+UIS_ACCESS_TOKEN = "u1s7k2m9q4w8e3r6t0y5a1s2d3f4g5h6j7k8l9z0"  # 40 letters and digits, like a Data API token
+UIS_EXPIRED_TOKEN = "u1s0expired0000000000000000000000000000e"
+UIS_BLOCKED_TOKEN = "u1s0blocked0000000000000000000000000000b"
 
 START_DATE = "2024-01-01"
 END_DATE = "2024-04-30"
 
-PROVIDERS = ("callkeeper_calltracking",)
+PROVIDERS = ("callkeeper_calltracking", "uis")
 
 
 def build_world(latency_seconds: float = 0.0, scale: float = 1.0) -> Emulator:
@@ -29,12 +33,19 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0) -> Emulator:
         default_ckct(CKCT_API_KEY, CKCT_ROLE_KEY, own_count=int(2500 * scale), role_count=int(1200 * scale),
                      start=START_DATE, end=END_DATE + "T23:59:59"),
     )
+    emulator.register(
+        "uis",
+        default_uis(UIS_ACCESS_TOKEN, start=START_DATE, end=END_DATE + "T23:59:59", scale=scale,
+                    expired_token=UIS_EXPIRED_TOKEN, blocked_token=UIS_BLOCKED_TOKEN),
+    )
     return emulator
 
 
 def provider_block(emulator: Emulator, provider: str) -> Dict[str, Any]:
     if provider == "callkeeper_calltracking":
         return {"api_key": CKCT_API_KEY, "role_api_key": CKCT_ROLE_KEY, "base_url": emulator.url("ckct") + "/api/"}
+    if provider == "uis":
+        return {"access_token": UIS_ACCESS_TOKEN, "base_url": emulator.url("uis")}
     raise KeyError(provider)
 
 
