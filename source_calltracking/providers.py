@@ -22,6 +22,8 @@ PROVIDERS: Tuple[Provider, ...] = (
     Provider("callkeeper", "CallKeeper", "callkeeper_user", ("api_key",)),
     # One request for one day, and no waiting on a used-up quota: it is about 30 requests an hour.
     Provider("ria", "RIA.com", "ria_calls", ("api_key",), check_overrides={"window_days": 1, "rate_limit_retries": 0}),
+    # One month of daily charges: the cheapest report call (at most 31 rows).
+    Provider("uis", "UIS", "uis_financial_summary", ("access_token",)),
 )
 
 PROVIDERS_BY_KEY: Mapping[str, Provider] = {p.config_key: p for p in PROVIDERS}

@@ -12,6 +12,7 @@ from integration_tests.emulator.callkeeper import default_callkeeper
 from integration_tests.emulator.ckct import default_ckct
 from integration_tests.emulator.ria import default_ria
 from integration_tests.emulator.server import Emulator
+from integration_tests.emulator.uis import default_uis
 
 # Credentials the emulator accepts. They look like the vendors' keys but are made up.
 CKCT_API_KEY = "ck7e1a9c3b5d2f40"
@@ -20,11 +21,14 @@ CALLKEEPER_API_KEY = "5b534347d4c480bee596c5d40ad4e82f"  # 32 hex digits, like t
 CALLKEEPER_STATUSES = ["200/200", "200/487"]
 RIA_API_KEY = "Xq8Lw2RZt0eV5nYb7cKm3dPf9sHj4uGa6TyNzQ1r"
 RIA_USER_ID = "1505029"
+UIS_ACCESS_TOKEN = "u1s7k2m9q4w8e3r6t0y5a1s2d3f4g5h6j7k8l9z0"  # 40 letters and digits, like a Data API token
+UIS_EXPIRED_TOKEN = "u1s0expired0000000000000000000000000000e"
+UIS_BLOCKED_TOKEN = "u1s0blocked0000000000000000000000000000b"
 
 START_DATE = "2024-01-01"
 END_DATE = "2024-04-30"
 
-PROVIDERS = ("callkeeper_calltracking", "callkeeper", "ria")
+PROVIDERS = ("callkeeper_calltracking", "callkeeper", "ria", "uis")
 
 
 def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30) -> Emulator:
@@ -46,6 +50,11 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_lim
         default_ria(RIA_API_KEY, RIA_USER_ID, calls=int(1200 * scale), start=START_DATE, end=END_DATE + "T23:59:59",
                     hourly_limit=ria_hourly_limit),
     )
+    emulator.register(
+        "uis",
+        default_uis(UIS_ACCESS_TOKEN, start=START_DATE, end=END_DATE + "T23:59:59", scale=scale,
+                    expired_token=UIS_EXPIRED_TOKEN, blocked_token=UIS_BLOCKED_TOKEN),
+    )
     return emulator
 
 
@@ -58,6 +67,8 @@ def provider_block(emulator: Emulator, provider: str) -> Dict[str, Any]:
         # Short quota waits: the emulator's quota is per process, and tests must not wait minutes.
         return {"api_key": RIA_API_KEY, "user_id": RIA_USER_ID, "base_url": emulator.url("ria") + "/",
                 "rate_limit_wait_seconds": 0.01}
+    if provider == "uis":
+        return {"access_token": UIS_ACCESS_TOKEN, "base_url": emulator.url("uis")}
     raise KeyError(provider)
 
 
