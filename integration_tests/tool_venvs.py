@@ -26,7 +26,9 @@ def ensure_venv(path: Path, requirements: Sequence[str], announce=print) -> Path
     path = Path(path)
     wanted = "\n".join(requirements) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.name}.lock", "w") as lock:
+    locks = ROOT / ".cache" / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs or a test and the demo may build it at once
         marker = path / MARKER
         if marker.exists() and marker.read_text() == wanted and (path / "bin" / "python").exists():
