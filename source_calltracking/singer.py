@@ -107,16 +107,20 @@ def selected_streams(catalog: Mapping[str, Any], warn: Callable[[str], None] = l
             warn(f"Stream {name} cannot be read incrementally; reading it in full ({FULL_TABLE}).")
         elif method not in (INCREMENTAL, FULL_TABLE):
             warn(f"Stream {name}: replication method {method} is not supported; using {INCREMENTAL}.")
-        dropped = frozenset(
-            prop for prop, definition in (schema.get("properties") or {}).items()
-            if metadata.get(("properties", prop), {}).get("inclusion") != "automatic"
-            and (metadata.get(("properties", prop), {}).get("inclusion") == "unsupported"
-                 or _first_set(metadata.get(("properties", prop), {}).get("selected"),
-                               (definition or {}).get("selected") if isinstance(definition, dict) else None, True) is False)
-        )
+        dropped = frozenset(prop for prop, definition in (schema.get("properties") or {}).items()
+                            if _deselected(metadata.get(("properties", prop), {}), definition))
         selected.append(Selected(name, schema, keys, cursor if can_increment else None,
                                  can_increment and method != FULL_TABLE, dropped))
     return selected
+
+
+def _deselected(metadata: Mapping[str, Any], definition: Any) -> bool:
+    """A property left out: `unsupported`, or `selected: false` (metadata, or legacy in its schema)
+    unless its inclusion is `automatic` (keys and the cursor are always sent)."""
+    if metadata.get("inclusion") == "automatic":
+        return False
+    legacy = definition.get("selected") if isinstance(definition, dict) else None
+    return metadata.get("inclusion") == "unsupported" or _first_set(metadata.get("selected"), legacy, True) is False
 
 
 def _first_set(*values: Any) -> Any:

@@ -211,3 +211,13 @@ def test_sync_without_selected_streams_prints_nothing(tmp_path):
 
 def state_message(stream, value):
     return {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": value}}}
+
+
+def test_legacy_property_deselection_and_unsupported_properties():
+    catalog = discovered()
+    entry(catalog, "calls")["schema"]["properties"]["phone"]["selected"] = False
+    entry(catalog, "calls")["schema"]["properties"]["record_id"]["selected"] = False  # a key: always sent
+    user = entry(catalog, "user")
+    next(m for m in user["metadata"] if m["breadcrumb"] == ["properties", "name"])["metadata"]["inclusion"] = "unsupported"
+    calls, user_selection = selected_streams(catalog)
+    assert calls.dropped == {"phone"} and user_selection.dropped == {"name"}
