@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from integration_tests.emulator.world import build_world, world_config
+from source_calltracking.providers import PROVIDERS_BY_KEY
 from integration_tests.harness import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
 
 TAP = str(Path(sys.executable).with_name("tap-calltracking"))
@@ -203,6 +204,8 @@ def test_bad_key_fails_with_the_source_message_on_stderr_and_no_secret(tmp_path,
     broken = json.loads(json.dumps(config))
     secret_field = next(k for k in ("api_key", "access_token") if k in broken[provider])
     broken[provider][secret_field] = "0000000000bad0key"
+    # Only that provider's check stream: the others would spend the emulated quotas (RIA: 30 an hour).
+    catalog["streams"] = [e for e in catalog["streams"] if e["stream"] == PROVIDERS_BY_KEY[provider].check_stream]
     command = [TAP, "--config", write(tmp_path / "config.json", broken), "--catalog", write(tmp_path / "catalog.json", catalog)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
