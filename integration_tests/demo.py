@@ -1,62 +1,65 @@
-"""The main job on the bundled emulator: sync every stream of every provider into a local store.
+"""The main job on the bundled emulator: sync every provider into a local DuckDB file through PyAirbyte.
 
-Records go to a SQLite file (`demo_output/calltracking.sqlite`, one JSON row per record) and the
-state to `demo_output/state.json`, so a second run is incremental and says so.
+`./run-demo` runs this with the connector's `.venv/`. It builds (once) a separate `.venv-demo/`
+with the pinned PyAirbyte, starts the emulator in this process, and runs
+`integration_tests/pyairbyte_sync.py` there against the connector's own executable, so that
+PyAirbyte's pins never meet the connector's. The DuckDB file keeps PyAirbyte's state: a second
+run is incremental. Nothing leaves the machine: the emulator listens on 127.0.0.1 and PyAirbyte
+runs offline without telemetry.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sqlite3
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 from integration_tests.emulator.world import build_world, world_config
+from integration_tests.tool_venvs import ROOT, ensure_venv
 
-OUT = Path("demo_output")
+PYAIRBYTE = ["airbyte==0.71.3"]
+DEMO_VENV = ROOT / ".venv-demo"
+DEFAULT_CACHE = Path("demo_output/calltracking.duckdb")
+SYNC_SCRIPT = ROOT / "integration_tests" / "pyairbyte_sync.py"
+
+
+def connector_executable() -> Path:
+    return Path(sys.executable).with_name("source-calltracking")
+
+
+def pyairbyte_sync(config: Dict[str, Any], cache: Path, summary_json: Optional[Path] = None,
+                   capture: bool = False) -> subprocess.CompletedProcess:
+    """One PyAirbyte sync of every stream into `cache` (a DuckDB file), in the PyAirbyte venv."""
+    python = ensure_venv(DEMO_VENV, PYAIRBYTE) / "python"
+    with tempfile.TemporaryDirectory() as tmp:
+        config_file = Path(tmp) / "config.json"
+        config_file.write_text(json.dumps(config))
+        command: List[str] = [str(python), str(SYNC_SCRIPT), "--config", str(config_file),
+                              "--executable", str(connector_executable()), "--cache", str(cache)]
+        if summary_json is not None:
+            command += ["--summary-json", str(summary_json)]
+        # PYTHONPATH of the connector's venv must not leak into PyAirbyte's interpreter.
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        return subprocess.run(command, env=env, text=True, capture_output=capture)
 
 
 def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    state_file = OUT / "state.json"
-    exe = str(Path(sys.executable).with_name("source-calltracking"))
-    with build_world() as emulator, tempfile.TemporaryDirectory() as tmp:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="the DuckDB file (default: %(default)s)")
+    args = parser.parse_args()
+    ensure_venv(DEMO_VENV, PYAIRBYTE)
+    with build_world() as emulator:
         config = world_config(emulator)
-        del config["end_date"]
-        config_file = Path(tmp) / "config.json"
-        config_file.write_text(json.dumps(config))
-        discovered = subprocess.run([exe, "discover", "--config", str(config_file)], capture_output=True, text=True, check=True)
-        catalog = next(json.loads(l)["catalog"] for l in discovered.stdout.splitlines() if '"type":"CATALOG"' in l)
-        configured = {"streams": [{"stream": s, "sync_mode": "incremental" if "incremental" in s["supported_sync_modes"] else "full_refresh",
-                                   "destination_sync_mode": "append"} for s in catalog["streams"]]}
-        catalog_file = Path(tmp) / "catalog.json"
-        catalog_file.write_text(json.dumps(configured))
-        args = [exe, "read", "--config", str(config_file), "--catalog", str(catalog_file)]
-        incremental = state_file.exists()
-        if incremental:
-            args += ["--state", str(state_file)]
-        print(("Incremental run: reading from the saved state" if incremental else "First run: full history") + f" ({len(configured['streams'])} streams)")
-        db = sqlite3.connect(OUT / "calltracking.sqlite")
-        db.execute("CREATE TABLE IF NOT EXISTS records (stream TEXT, data TEXT)")
-        counts, states = {}, {}
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        for line in process.stdout:
-            message = json.loads(line)
-            if message["type"] == "RECORD":
-                stream = message["record"]["stream"]
-                counts[stream] = counts.get(stream, 0) + 1
-                db.execute("INSERT INTO records VALUES (?, ?)", (stream, json.dumps(message["record"]["data"], ensure_ascii=False)))
-            elif message["type"] == "STATE":
-                states[message["state"]["stream"]["stream_descriptor"]["name"]] = message["state"]
-            elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
-                print("error:", message["trace"]["error"]["message"])
-        db.commit()
-        state_file.write_text(json.dumps(list(states.values())))
-        for stream in sorted(counts):
-            print(f"  {stream:40s} {counts[stream]:>8} records")
-        print(f"Stored in {OUT / 'calltracking.sqlite'}; state in {state_file}. Exit code {process.wait()}.")
+        print(f"Emulator of every vendor API on {emulator.url('').rstrip('/')}; syncing "
+              f"{', '.join(p for p in config if isinstance(config[p], dict))} through PyAirbyte into {args.cache}")
+        sys.stdout.flush()
+        done = pyairbyte_sync(config, args.cache)
+    sys.exit(done.returncode)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,11 @@
-from source_calltracking.source import SourceCalltracking
-
+# Imported lazily, so that `tap-calltracking` (source_calltracking.singer), which runs the source in a
+# child process, does not load the CDK itself.
 __all__ = ["SourceCalltracking"]
+
+
+def __getattr__(name):
+    if name == "SourceCalltracking":
+        from source_calltracking.source import SourceCalltracking
+
+        return SourceCalltracking
+    raise AttributeError(name)
