@@ -5,9 +5,10 @@ debootstrap stands in for Airbyte's base image (which cannot be pulled here), th
 with podman from the wheels built on the host, and `spec`, `check` (good and bad keys), `discover`
 and `read` run in the container against the emulator, with assertions on every output.
 
-Cost, measured on a 2-core machine: about 4 minutes on a machine that has never run it
-(debootstrap ~1.7 min, wheels ~0.5 min, image build ~1 min, the four commands ~0.3 min), about
-2-3 minutes afterwards (the base image stays in podman's storage, the wheels in .cache/).
+Cost, measured on this project's 2-core machine while other work shared it: 3.7-4.3 minutes the
+first time (debootstrap 1.8-2.4 min, wheels 0.6 min, image build 0.8 min, the five commands
+0.3 min), plus ~25 s of apt-get when podman is missing; 1.1-3 minutes afterwards (the base image
+stays in podman's storage and its tarball and the wheels in .cache/container/).
 It needs root (debootstrap, rootful podman); podman, runc and debootstrap are installed with
 apt-get when missing. Where it cannot run, it is skipped and says why on the terminal. Set
 CALLTRACKING_SKIP_CONTAINER_TEST=1 to leave it out of a quick local run.

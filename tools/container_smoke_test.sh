@@ -47,7 +47,9 @@ CONF=/etc/containers/containers.conf
 if ! grep -qs '^default_ulimits *= *\[\]' "$CONF"; then
   if [ -w /etc/containers ] || [ "$(id -u)" = 0 ]; then
     mkdir -p /etc/containers
-    if grep -qs '^\[containers\]' "$CONF"; then
+    if grep -qs '^default_ulimits *=' "$CONF"; then
+      sed -i 's/^default_ulimits *=.*/default_ulimits = []/' "$CONF"
+    elif grep -qs '^\[containers\]' "$CONF"; then
       sed -i '/^\[containers\]/a default_ulimits = []' "$CONF"
     else
       printf '[containers]\ndefault_ulimits = []\n' >>"$CONF"

@@ -110,9 +110,9 @@ def cmd_read(path: str, catalog_path: str) -> None:
     if empty:
         fail(f"no records for {empty} (records per stream: {dict(counts)})")
     states = Counter(m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") for m in of_type(found, "STATE"))
-    incremental_without_state = [name for name in wanted if states.get(name, 0) == 0]
-    if incremental_without_state:
-        fail(f"no STATE message for {incremental_without_state}")
+    without_state = [name for name in wanted if states.get(name, 0) == 0]
+    if without_state:
+        fail(f"no STATE message for {without_state}")
     print("read: " + ", ".join(f"{name}={counts[name]}" for name in wanted) + f" records; {sum(states.values())} state messages")
 
 
