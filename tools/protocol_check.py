@@ -1,0 +1,125 @@
+"""Assertions on the Airbyte protocol output of one connector command, for tools/container_smoke_test.sh.
+
+    python tools/protocol_check.py spec OUTPUT
+    python tools/protocol_check.py check OUTPUT SUCCEEDED|FAILED [MESSAGE_START]
+    python tools/protocol_check.py discover OUTPUT EXPECTED_DISCOVER_OUTPUT   # same stream names
+    python tools/protocol_check.py catalog DISCOVER_OUTPUT > configured_catalog.json
+    python tools/protocol_check.py read OUTPUT CONFIGURED_CATALOG             # records > 0 per stream
+
+Each command prints one line saying what it found and exits non-zero (with the reason) when the
+output is not what it should be. Only the standard library: it runs with any Python 3.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from typing import Dict, List
+
+
+def messages(path: str) -> List[dict]:
+    found = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                fail(f"{path}:{number} is not a JSON protocol message: {line[:200]}")
+            if not isinstance(message, dict) or "type" not in message:
+                fail(f"{path}:{number} is not an Airbyte message: {line[:200]}")
+            found.append(message)
+    return found
+
+
+def of_type(found: List[dict], kind: str) -> List[dict]:
+    return [m for m in found if m["type"] == kind]
+
+
+def errors(found: List[dict]) -> List[str]:
+    return [m["trace"]["error"].get("message", "") for m in of_type(found, "TRACE") if m["trace"].get("type") == "ERROR"]
+
+
+def fail(reason: str) -> None:
+    print(f"FAILED: {reason}", file=sys.stderr)
+    sys.exit(1)
+
+
+def single(found: List[dict], kind: str) -> dict:
+    matching = of_type(found, kind)
+    if len(matching) != 1:
+        fail(f"expected exactly one {kind} message, got {len(matching)} (errors: {errors(found)})")
+    return matching[0]
+
+
+def stream_names(found: List[dict]) -> List[str]:
+    return sorted(s["name"] for s in single(found, "CATALOG")["catalog"]["streams"])
+
+
+def cmd_spec(path: str) -> None:
+    spec = single(messages(path), "SPEC")["spec"]
+    properties = spec.get("connectionSpecification", {}).get("properties", {})
+    if "start_date" not in properties:
+        fail("the SPEC has no start_date property")
+    print(f"spec: SPEC present, {len(properties)} top-level properties")
+
+
+def cmd_check(path: str, expected: str, message_start: str = "") -> None:
+    status = single(messages(path), "CONNECTION_STATUS")["connectionStatus"]
+    if status["status"] != expected:
+        fail(f"check status {status['status']} (expected {expected}): {status.get('message')}")
+    if message_start and not (status.get("message") or "").startswith(message_start):
+        fail(f"check message {status.get('message')!r} does not start with {message_start!r}")
+    print(f"check: {status['status']}" + (f" ({status['message']})" if status.get("message") else ""))
+
+
+def cmd_discover(path: str, expected_path: str) -> None:
+    names, expected = stream_names(messages(path)), stream_names(messages(expected_path))
+    if not names:
+        fail("discover returned no streams")
+    if names != expected:
+        fail(f"the image discovers {names}, the package on the host {expected}")
+    print(f"discover: {len(names)} streams: {', '.join(names)}")
+
+
+def cmd_catalog(discover_path: str) -> None:
+    streams = []
+    for stream in single(messages(discover_path), "CATALOG")["catalog"]["streams"]:
+        incremental = "incremental" in stream.get("supported_sync_modes", [])
+        streams.append({
+            "stream": stream,
+            "sync_mode": "incremental" if incremental else "full_refresh",
+            "destination_sync_mode": "append_dedup" if stream.get("source_defined_primary_key") else "append",
+            **({"cursor_field": stream["default_cursor_field"]} if incremental and stream.get("default_cursor_field") else {}),
+        })
+    json.dump({"streams": streams}, sys.stdout)
+
+
+def cmd_read(path: str, catalog_path: str) -> None:
+    found = messages(path)
+    problems = errors(found)
+    if problems:
+        fail(f"read reported errors: {problems}")
+    with open(catalog_path, encoding="utf-8") as handle:
+        wanted = [s["stream"]["name"] for s in json.load(handle)["streams"]]
+    counts: Dict[str, int] = Counter(m["record"]["stream"] for m in of_type(found, "RECORD"))
+    empty = [name for name in wanted if counts.get(name, 0) == 0]
+    if empty:
+        fail(f"no records for {empty} (records per stream: {dict(counts)})")
+    states = Counter(m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") for m in of_type(found, "STATE"))
+    without_state = [name for name in wanted if states.get(name, 0) == 0]
+    if without_state:
+        fail(f"no STATE message for {without_state}")
+    print("read: " + ", ".join(f"{name}={counts[name]}" for name in wanted) + f" records; {sum(states.values())} state messages")
+
+
+COMMANDS = {"spec": cmd_spec, "check": cmd_check, "discover": cmd_discover, "catalog": cmd_catalog, "read": cmd_read}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
