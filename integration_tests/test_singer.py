@@ -135,7 +135,9 @@ def test_full_sync_then_incremental_from_the_tap_own_state(tmp_path, config, cat
     incremental = [e["stream"] for e in catalog["streams"] if "replication_key" in e]
     assert sorted(final["bookmarks"]) == sorted(incremental)
     for name in incremental:
-        assert final["bookmarks"][name] == final_state(direct, name)
+        # `lookback_window` is the CDK's own bookkeeping for child streams: the seconds the parent
+        # sync took, which differs between two runs; the cursors themselves must be equal.
+        assert _without_runtime(final["bookmarks"][name]) == _without_runtime(final_state(direct, name))
 
     second, _ = run_tap(tmp_path, config, catalog=catalog, state=final)
     again = records(second)
@@ -145,7 +147,12 @@ def test_full_sync_then_incremental_from_the_tap_own_state(tmp_path, config, cat
         assert identities(again.get(name, []), keys) == identities(oracle.get(name, []), keys), name
         if name in incremental and got.get(name):
             assert len(again.get(name, [])) < len(got[name]), f"{name} was read in full again"
-    assert of_type(second, "STATE")[-1]["value"] == final
+    assert {k: _without_runtime(v) for k, v in of_type(second, "STATE")[-1]["value"]["bookmarks"].items()} == {
+        k: _without_runtime(v) for k, v in final["bookmarks"].items()}
+
+
+def _without_runtime(state):
+    return {k: v for k, v in state.items() if k != "lookback_window"} if isinstance(state, dict) else state
 
 
 def test_a_given_bookmark_reads_only_records_from_it_on(tmp_path, config, catalog, direct):
