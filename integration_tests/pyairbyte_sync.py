@@ -76,7 +76,8 @@ def sync(config: dict, executable: str, cache_path: Path) -> dict:
             "cursor_column": column,
             "first": None if row.get("first") is None else str(row["first"]),
             "last": None if row.get("last") is None else str(row["last"]),
-            "continued_from_state": name in had_state,
+            # Full-refresh streams also leave a (cursorless) state in the cache; only a cursor continues.
+            "continued_from_state": name in had_state and "incremental" in [m.value for m in stream.supported_sync_modes],
         }
     cache.close()
     return summary
