@@ -98,6 +98,12 @@ def jsonl_records(output: Path) -> Dict[str, list]:
     return {path.stem: [json.loads(line) for line in path.read_text().splitlines()] for path in sorted(output.glob("*.jsonl"))}
 
 
+def without_sync_duration(bookmarks):
+    """Per-partition cursors keep `lookback_window`: the seconds the last sync took, which varies run to run."""
+    return {name: {k: v for k, v in state.items() if k != "lookback_window"} if isinstance(state, dict) else state
+            for name, state in bookmarks.items()}
+
+
 def identities(rows, keys):
     return sorted(tuple(str(row.get(k)) for k in keys) for row in rows)
 
@@ -129,7 +135,7 @@ def test_meltano_run_tap_into_target_jsonl_then_incremental(tmp_path, tool_bins,
     stored = meltano(tmp_path, tool_bins, env, "state", "get", STATE_ID)
     assert stored.returncode == 0, stored.stderr[-3000:]
     bookmarks = json.loads(stored.stdout)["singer_state"]["bookmarks"]
-    assert bookmarks == {name: final_state(direct, name) for name in incremental}
+    assert without_sync_duration(bookmarks) == without_sync_duration({name: final_state(direct, name) for name in incremental})
 
     oracle = records_by_stream(run_read(config, list(streams), state=state_for(bookmarks)))
     second = meltano(tmp_path, tool_bins, env, "run", "tap-calltracking", "target-jsonl")
@@ -141,6 +147,7 @@ def test_meltano_run_tap_into_target_jsonl_then_incremental(tmp_path, tool_bins,
         if name in incremental and expected.get(name):
             assert len(appended.get(name, [])) < len(expected[name]), f"{name} was read in full again"
     assert sum(len(rows) for rows in appended.values()) > 0, "the lookback window re-reads some records"
-    assert json.loads(meltano(tmp_path, tool_bins, env, "state", "get", STATE_ID).stdout)["singer_state"]["bookmarks"] == bookmarks
+    again = json.loads(meltano(tmp_path, tool_bins, env, "state", "get", STATE_ID).stdout)["singer_state"]["bookmarks"]
+    assert without_sync_duration(again) == without_sync_duration(bookmarks)
     for path in (tmp_path / "output").glob("*.jsonl"):
         assert_no_secrets_in(path.read_text(), config)
