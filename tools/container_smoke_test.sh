@@ -162,18 +162,25 @@ chmod 644 "$DATA"/*.json
 
 run() { "${PODMAN[@]}" run --rm --network host -v "$DATA:/data:ro" "$IMAGE" "$@"; }
 check_output() { "$PYTHON" tools/protocol_check.py "$@"; }
+# (each check's output is assigned before it is printed: `step "$(check_output ...)"` would hide a
+# failing check from `set -e`)
 
 run spec >"$WORK/spec.out"
-step "$(check_output spec "$WORK/spec.out")"
+result="$(check_output spec "$WORK/spec.out")"
+step "$result"
 run check --config /data/config.json >"$WORK/check.out"
-step "$(check_output check "$WORK/check.out" SUCCEEDED)"
+result="$(check_output check "$WORK/check.out" SUCCEEDED)"
+step "$result"
 run check --config /data/bad_config.json >"$WORK/check_bad.out" || true
-step "bad keys -> $(check_output check "$WORK/check_bad.out" FAILED)"
+result="$(check_output check "$WORK/check_bad.out" FAILED)"
+step "bad keys -> $result"
 run discover --config /data/config.json >"$WORK/discover.out"
 "$PYTHON" -m source_calltracking.run discover --config "$DATA/config.json" >"$WORK/discover_host.out"
-step "$(check_output discover "$WORK/discover.out" "$WORK/discover_host.out")"
+result="$(check_output discover "$WORK/discover.out" "$WORK/discover_host.out")"
+step "$result"
 check_output catalog "$WORK/discover.out" >"$DATA/catalog.json"
 chmod 644 "$DATA/catalog.json"
 run read --config /data/config.json --catalog /data/catalog.json >"$WORK/read.out"
-step "$(check_output read "$WORK/read.out" "$DATA/catalog.json")"
+result="$(check_output read "$WORK/read.out" "$DATA/catalog.json")"
+step "$result"
 step "PASSED: the image built offline from ./Dockerfile runs spec, check, discover and read"
