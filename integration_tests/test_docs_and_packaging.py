@@ -93,9 +93,22 @@ def test_docs_explain_every_failure_message_of_the_manifest():
     collect(MANIFEST["definitions"])
     assert templates
     for template in templates:
-        # The literal parts of the message, in order; each {{ … }} may be anything in the docs.
-        pattern = ".*?".join(re.escape(part.strip()) for part in re.split(r"\{\{.*?\}\}", template) if part.strip())
-        assert re.search(pattern, troubleshooting), f"docs: no troubleshooting row for the message {template!r}"
+        # Each branch between {% … %} tags: its literal parts in order, each {{ … }} may be anything.
+        for branch in re.split(r"\{%.*?%\}", template):
+            parts = [part.strip() for part in re.split(r"\{\{.*?\}\}", branch) if part.strip()]
+            if sum(len(part) for part in parts) < 15:
+                continue  # only punctuation around expressions; their texts are checked below
+            pattern = ".*?".join(re.escape(part) for part in parts)
+            assert re.search(pattern, troubleshooting), f"docs: no troubleshooting row for the message {branch!r}"
+        # Texts chosen by a lookup table inside an expression ({'mnemonic': 'text', …}[mnemonic]).
+        for text in re.findall(r"'[a-z_]+': '((?:[^'\\]|\\.)*)'", template):
+            text = text.replace("\\'", "'").strip()
+            assert text in troubleshooting, f"docs: no troubleshooting row says {text!r}"
+
+
+def test_docs_show_no_raw_templates():
+    text = DOCS.read_text()
+    assert "{%" not in text and "{{" not in text, "docs: a message template was pasted unrendered"
 
 
 # ---- metadata.yaml and Dockerfile ---------------------------------------------------------------
