@@ -43,7 +43,7 @@ def test_every_credential_of_the_spec_is_a_password_setting():
 
 def test_settings_name_real_config_keys_with_their_types():
     fields = dict(spec_fields())
-    kinds = {"string": {"string"}, "integer": {"integer"}, "number": {"integer", "string"}, "array": {"array"}, "boolean": {"boolean"}}
+    kinds = {"string": {"string"}, "integer": {"integer"}, "number": {"string"}, "array": {"array"}, "boolean": {"boolean"}}
     for name in SPEC["required"]:
         assert name in SETTINGS
     for name, setting in SETTINGS.items():
@@ -56,5 +56,10 @@ def test_settings_name_real_config_keys_with_their_types():
 
 
 def test_every_field_of_the_spec_is_a_setting():
-    missing = [name for name, _ in spec_fields() if name not in SETTINGS]
+    """Except numbers with fractions: Meltano 4.4 cannot serialise its `decimal` kind (they go under `config:`)."""
+    fractional = {name for name, definition in spec_fields() if definition.get("type") == "number"}
+    assert fractional == {"retry_backoff_seconds", "ria.rate_limit_wait_seconds"}
+    raw = (ROOT / "meltano.yml").read_text()
+    assert all(name in raw for name in fractional), "meltano.yml: say where the fractional settings go"
+    missing = [name for name, _ in spec_fields() if name not in SETTINGS and name not in fractional]
     assert not missing, f"meltano.yml lacks settings for {missing}"
