@@ -83,6 +83,15 @@ class CalltrackingRecordExtractor(RecordExtractor):
 
 
 @dataclass
+class ArrayRecordExtractor(RecordExtractor):
+    """The objects of a bare JSON array (RIA.com), read from the body the error handler parsed."""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        body = _json_body(response)
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
+@dataclass
 class CalltrackingPageIncrement(PageIncrement):
     """Pages from 0; besides a short or empty page, the envelope's `ofPages` says when to stop,
     which saves the request that would only answer "Incorrect page is set"."""
