@@ -12,12 +12,15 @@ For each provider's main stream (uis_calls, calltracking_calls, callkeeper_calls
   (UIS: ceil(rows/10000) per window of at most 3 months; ckct: one per page of 1000 per window;
   CallKeeper and RIA: one per window).
 - wall time with `--latency` seconds injected before every answer, beside the latency bound
-  requests x latency / concurrency (`--latency-records` records: few enough that waiting, not CPU,
-  sets the time).
+  requests x latency / concurrency. This run syncs a long period (`--latency-start`..2024-04-30,
+  so that there are more date windows than workers) holding `--latency-records` records: few
+  enough per request that waiting, not CPU, sets the time. (At 100000 records every provider is
+  CPU-bound: 100 ms per request is less than the CPU time of one page.)
 
 The connector runs as `source-calltracking read` in its own process, the emulator in another, the
 benchmark (which only counts output lines) in a third. Timings run from the first request the
-emulator receives to the connector's exit, so process start-up is not counted.
+emulator receives to the connector's last output line, so process start-up and teardown are not
+counted.
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ class BenchEmulator:
         with urllib.request.urlopen(self.url + path, timeout=600) as answer:
             return json.loads(answer.read())
 
-    def setup(self, records: int, latency: float = 0.0) -> Dict[str, Any]:
-        return self.call(f"/setup?records={records}&latency={latency}")
+    def setup(self, records: int, latency: float = 0.0, start: str = START_DATE) -> Dict[str, Any]:
+        return self.call(f"/setup?records={records}&latency={latency}&start={start}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -181,14 +184,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--records", type=int, default=100_000, help="records of the throughput run (default 100000)")
     parser.add_argument("--large", type=int, default=1_000_000, help="records of the second memory run (0: skip; default 1000000)")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds injected per request in the latency run (default 0.1)")
-    parser.add_argument("--latency-records", type=int, default=0, help="records of the latency run (default: records/10)")
+    parser.add_argument("--latency-records", type=int, default=500, help="records of the latency run (default 500)")
+    parser.add_argument("--latency-start", default="2020-01-01", help="start_date of the latency run (default 2020-01-01)")
     parser.add_argument("--concurrency", type=int, default=4, help="the connector's concurrency_level (default 4, the connector's default)")
     parser.add_argument("--quick", action="store_true", help="10000 records, no 1M memory run")
     parser.add_argument("--providers", nargs="*", default=list(PROVIDERS), choices=list(PROVIDERS))
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.large = min(args.records, 10_000), 0
-    latency_records = args.latency_records or max(1, args.records // 10)
+    latency_records = args.latency_records
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"source-calltracking benchmark: {args.records} records per stream, concurrency_level {args.concurrency}, "
@@ -217,7 +221,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     if large.exit_code or large.records != args.large:
                         problems.append(f"{stream}: {args.large}-record run emitted {large.records} records (exit {large.exit_code})")
                 print(f"  {stream}: latency run ({latency_records} records, {args.latency * 1000:.0f} ms per request) ...", flush=True)
-                slow = run_connector(emulator, emulator.setup(latency_records, args.latency)[provider], provider, work, args.concurrency)
+                slow = run_connector(emulator, emulator.setup(latency_records, args.latency, args.latency_start)[provider], provider, work, args.concurrency)
                 if slow.exit_code or slow.records != latency_records:
                     problems.append(f"{stream}: latency run emitted {slow.records} records of {latency_records} (exit {slow.exit_code})")
                 bound = slow.requests * args.latency / args.concurrency
@@ -227,7 +231,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f"{connector.per_second / raw.per_second:.2f}" if raw.per_second else "-",
                     f"{connector.max_rss_mb:.0f}", f"{large.max_rss_mb:.0f}" if large else "-",
                     f"{connector.requests} / {minimum}",
-                    f"{slow.seconds:.2f} / {bound:.2f} = {slow.seconds / bound:.2f}" if bound else "-",
+                    f"{slow.requests}, {slow.seconds:.2f} s / {bound:.2f} s = {slow.seconds / bound:.2f}" if bound else "-",
                 ])
     finally:
         emulator.stop()
@@ -235,11 +239,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(table(rows, [
         "stream", "connector rec/s", "raw rec/s", "ratio", f"RSS MB {args.records // 1000}k",
         f"RSS MB {args.large // 1000}k" if args.large else "RSS MB large", "requests / minimum",
-        f"latency wall / bound (s) ({args.latency * 1000:.0f} ms, {latency_records} rec)",
+        f"latency: requests, wall / bound ({args.latency * 1000:.0f} ms)",
     ]))
     print(f"\nrec/s: records / seconds from the first request to the last output line; ratio = connector / raw loop "
           f"(target >= 0.5). RSS: peak of the connector process (target <= 250 MB, flat). Latency bound = "
-          f"requests x {args.latency} s / concurrency {args.concurrency} (target wall <= 1.3 x bound).")
+          f"requests x {args.latency} s / concurrency {args.concurrency} (target wall <= 1.3 x bound); latency run: {latency_records} records from {args.latency_start}.")
     for problem in problems:
         print("PROBLEM: " + problem)
     return 1 if problems else 0

@@ -5,9 +5,10 @@
 Prints one JSON line with its base URL, then serves until SIGTERM. Besides the vendors it answers
 `/_bench/...` (never counted as a vendor request):
 
-- `/_bench/setup?records=N&latency=S`: a new world where each provider's main stream
-  (`calltracking_calls`, `callkeeper_calls`, `ria_calls`, `uis_calls`) holds exactly N records,
-  every request waits S seconds first; answers `{provider: connector config}`. Resets the counters.
+- `/_bench/setup?records=N&latency=S&start=D`: a new world where each provider's main stream
+  (`calltracking_calls`, `callkeeper_calls`, `ria_calls`, `uis_calls`) holds exactly N records
+  spread from D (default START_DATE) to END_DATE, every request waits S seconds first; answers
+  `{provider: connector config}` (sync period D..END_DATE). Resets the counters.
 - `/_bench/reset`: forget the requests seen so far.
 - `/_bench/stats`: `{vendor: {"count", "first", "last"}}` (time.time() of the first and last
   request, taken when the request arrived) and `log`: every vendor request (method, URL, body).
@@ -46,9 +47,10 @@ class BenchWorld:
         self.stats: Dict[str, Dict[str, float]] = {}
         self.log: List[Dict[str, Any]] = []
 
-    def setup(self, records: int, latency: float) -> Dict[str, Any]:
-        """Each provider's main stream with exactly `records` records over START_DATE..END_DATE."""
+    def setup(self, records: int, latency: float, start: str = START_DATE) -> Dict[str, Any]:
+        """Each provider's main stream with exactly `records` records over start..END_DATE."""
         emulator = self.emulator
+        START_DATE = start  # noqa: N806
         emulator.latency_seconds = latency
         uis = default_uis(UIS_ACCESS_TOKEN, start=START_DATE, end=END)
         uis.timelines["get.calls_report"] = spread(records, START_DATE, END)
@@ -62,7 +64,7 @@ class BenchWorld:
             emulator.register(prefix, vendor)
             emulator.handlers[prefix] = self._counted(prefix, vendor.handle)
         self.reset()
-        return {provider: world_config(emulator, [provider]) for provider in VENDOR_OF}
+        return {provider: world_config(emulator, [provider], start_date=start) for provider in VENDOR_OF}
 
     def reset(self) -> None:
         with self.lock:
@@ -92,7 +94,8 @@ class BenchWorld:
     def handle(self, request: Request) -> Response:
         params = {k: v[-1] for k, v in parse_qs(request.query).items()}
         if request.path == "/setup":
-            return Response.json(self.setup(int(params.get("records", "1000")), float(params.get("latency", "0"))))
+            return Response.json(self.setup(int(params.get("records", "1000")), float(params.get("latency", "0")),
+                                            params.get("start", START_DATE)))
         if request.path == "/reset":
             self.reset()
             return Response.json({})
