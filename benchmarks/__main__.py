@@ -26,9 +26,7 @@ counted.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys
@@ -39,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from integration_tests.emulator.timeline import parse_utc, spread
-from integration_tests.emulator.world import END_DATE, START_DATE
+from benchmarks.minimum import minimum_requests
+from integration_tests.emulator.world import START_DATE
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -136,39 +134,6 @@ def run_raw(emulator: BenchEmulator, log: List[Dict[str, Any]], provider: str, w
     requests_path.write_text(json.dumps(log))
     command = [sys.executable, "-m", "benchmarks.raw_loop", str(requests_path), "--concurrency", str(concurrency)]
     return measure(command, emulator, PROVIDERS[provider][1], None)
-
-
-# ---- the minimum of requests ----------------------------------------------------------------
-
-def windows(step: dt.timedelta, granularity: dt.timedelta) -> List[Tuple[dt.datetime, dt.datetime]]:
-    """The date windows of the sync period START_DATE..END_DATE, as the connector cuts them."""
-    start, end = parse_utc(START_DATE), parse_utc(END_DATE + "T23:59:59")
-    cut = []
-    while start <= end:
-        cut.append((start, min(start + step - granularity, end)))
-        start = start + step
-    return cut
-
-
-def minimum_requests(provider: str, records: int) -> Tuple[int, str]:
-    """The fewest requests the API allows for `records` records spread over the sync period."""
-    timeline = spread(records, START_DATE, END_DATE + "T23:59:59")
-    second, day = dt.timedelta(seconds=1), dt.timedelta(days=1)
-
-    def paged(step: dt.timedelta, page: int) -> int:
-        total = 0
-        for since, until in windows(step, second):
-            lo, hi = timeline.index_range(since, until)
-            total += max(1, math.ceil((hi - lo) / page))
-        return total
-
-    if provider == "uis":
-        return paged(89 * day, 10_000), "ceil(rows/10000) per window of 89 days"
-    if provider == "callkeeper_calltracking":
-        return paged(30 * day, 1000), "one per page of 1000, windows of 30 days"
-    if provider == "callkeeper":
-        return len(windows(7 * day, second)), "one per window of 7 days"
-    return len(windows(31 * day, day)), "one per window of 31 days"
 
 
 # ---- report ---------------------------------------------------------------------------------
