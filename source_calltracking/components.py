@@ -83,6 +83,15 @@ class CalltrackingRecordExtractor(RecordExtractor):
 
 
 @dataclass
+class ArrayRecordExtractor(RecordExtractor):
+    """The objects of a bare JSON array (RIA.com), read from the body the error handler parsed."""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        body = _json_body(response)
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
+@dataclass
 class CalltrackingPageIncrement(PageIncrement):
     """Pages from 0; besides a short or empty page, the envelope's `ofPages` says when to stop,
     which saves the request that would only answer "Incorrect page is set"."""
@@ -202,10 +211,14 @@ class SchemaTypeGuard(RecordTransformation):
         invalid = record.get("_invalid_fields")
         if invalid is not None and not isinstance(invalid, dict):  # the API's own field of that name
             record["_invalid_fields"] = {"_invalid_fields": orjson.dumps(invalid).decode()}
-        for key, value in list(record.items()):
-            field = fields.get(key)
-            if field is not None and not _conforms(value, field):
-                record[key] = self._repair(record, key, value, field)
+        wrong = [
+            (key, value, field)
+            for key, value in record.items()
+            # The exact-type test answers for almost every value; _conforms handles the rest.
+            if (field := fields.get(key)) is not None and type(value) not in field.exact and not _conforms(value, field)
+        ]
+        for key, value, field in wrong:
+            record[key] = self._repair(record, key, value, field)
 
     def _repair(self, record: Dict[str, Any], key: str, value: Any, field: "_FieldType") -> Any:
         kinds = field.kinds
@@ -239,6 +252,7 @@ class _FieldType:
     kinds: list
     items: Optional["_FieldType"] = None
     properties: Optional[Dict[str, "_FieldType"]] = None
+    exact: frozenset = frozenset()  # types whose values conform without looking inside (set by _field_type)
 
 
 def _field_type(spec: Mapping[str, Any]) -> Optional[_FieldType]:
@@ -251,6 +265,8 @@ def _field_type(spec: Mapping[str, Any]) -> Optional[_FieldType]:
         field.items = _field_type(spec["items"])
     if isinstance(spec.get("properties"), Mapping):
         field.properties = {k: f for k, v in spec["properties"].items() if (f := _field_type(v)) is not None}
+    exact = {t for t in field.pytypes if t is not object and not (t is list and field.items) and not (t is dict and field.properties)}
+    field.exact = frozenset(exact - ({bool} if "boolean" not in kinds else set()))
     return field
 
 

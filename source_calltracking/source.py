@@ -9,6 +9,7 @@ from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Con
 from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availability
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
+from source_calltracking import cdk_speedups
 from source_calltracking.providers import Provider, configured_providers
 from source_calltracking.state import load_state
 
@@ -26,6 +27,7 @@ class SourceCalltracking(YamlDeclarativeSource):
         config: Optional[Mapping[str, Any]] = None,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> None:
+        cdk_speedups.apply()
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state)
         _apply_request_timeout(self._source_config, (config or {}).get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
 
