@@ -425,8 +425,22 @@ class UisRecordExtractor(RecordExtractor):
             metadata = result.get("metadata") or result.get("meta_data") or {}
             total = metadata.get("total_items") if isinstance(metadata, dict) else None
             setattr(response, _TOTAL_ITEMS, total if isinstance(total, int) else None)
-            rows = result.get("data") or []
-            return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+            rows = result.get("data")
+            if rows is None and not total:
+                return []
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                # Read as "no rows", the rest of the window would be lost without a word.
+                raise AirbyteTracedException(
+                    message=(
+                        f"UIS: the API answered {self._method} with a result whose `data` is not a list of rows "
+                        f"(got {_shape(rows)}); the stream stopped so that no rows are lost. Sync again later."
+                    ),
+                    internal_message=f"UIS result.data: {orjson.dumps(rows)[:300].decode(errors='replace')}",
+                    failure_type=FailureType.system_error,
+                )
+            # An empty object carries nothing, and the CDK's read loop stops silently on a record
+            # that is empty (Record is a Mapping: falsy), losing the rest of the sync.
+            return [row for row in rows if row]
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         data = error.get("data") if isinstance(error.get("data"), dict) else {}
         if data.get("mnemonic") == "method_not_found":
@@ -436,6 +450,13 @@ class UisRecordExtractor(RecordExtractor):
                 "is skipped with no records; the other streams go on."
             )
         return []
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        odd = next((row for row in value if not isinstance(row, dict)), None)
+        return f"a list with a {type(odd).__name__} among its rows"
+    return "null" if value is None else f"a {type(value).__name__}"
 
 
 @dataclass

@@ -9,12 +9,15 @@ handler wrote, once. Records and state pass through untouched (a prefix check on
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Iterator, List, Set, Tuple
+import re
+from typing import Iterable, Iterator, List, Optional, Set, Tuple
 
 import orjson
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calltracking.providers import PROVIDERS
 
 _LOG_PREFIX = '{"type":"LOG"'
 _TRACE_PREFIX = '{"type":"TRACE"'
@@ -25,7 +28,7 @@ class ReadableOutput:
     def __init__(self, debug: bool = False) -> None:
         self.debug = debug
         self._seen: Set[Tuple[str, str]] = set()
-        self.stream_failures: List[str] = []
+        self.stream_failures: List[Tuple[str, str]] = []
         self.failure_types: Set[str] = set()
 
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
@@ -43,7 +46,14 @@ class ReadableOutput:
         """Give the exception that ends a failed sync the failed streams' own sentences."""
         if self.stream_failures:
             error.internal_message = error.message or error.internal_message
-            error.message = "The sync did not finish. " + " ".join(dict.fromkeys(self.stream_failures))
+            # One sentence per cause: streams that failed the same way (a revoked key) are named together.
+            streams_of: dict = {}
+            for text, stream in self.stream_failures:
+                streams_of.setdefault(text, []).append(stream)
+            error.message = "The sync did not finish. " + " ".join(
+                f"{text} (stream{'s' if len(streams) > 1 else ''} {', '.join(dict.fromkeys(streams))})."
+                for text, streams in streams_of.items()
+            )
             # The CDK always calls the summary a config error; keep the streams' own verdict
             # (all transient, e.g. a used-up quota: transient, so the platform retries later).
             if self.failure_types == {FailureType.transient_error.value}:
@@ -57,14 +67,47 @@ class ReadableOutput:
         stream = (error.get("stream_descriptor") or {}).get("name") or ""
         text = error.get("message") or ""
         if stream:
+            text = error["message"] = after_retries(text, stream)
             if (stream, text) in self._seen:
                 return None  # the same failure again, from another date window of the stream
             self._seen.add((stream, text))
-            self.stream_failures.append(f"{text.rstrip('.')} (stream {stream}).")
+            self.stream_failures.append((text.rstrip("."), stream))
             self.failure_types.add(error.get("failure_type") or FailureType.system_error.value)
         if not self.debug:
             error.pop("stack_trace", None)
         return orjson.dumps(message).decode()
+
+
+# What the CDK says when a request failed on every retry: a generic sentence around the error
+# handler's own ("...; retrying.") or the network error's repr, without the provider's name.
+_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
+_RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
+_RETRYING = re.compile(r"[;,]?\s*(waiting\b[^;]*?)?\s*(before )?retrying\.?\s*$")
+_NETWORK = (("ConnectionError", "the connection to the API failed"), ("ReadTimeout", "the API did not answer in time"),
+            ("ConnectTimeout", "the API could not be reached in time"), ("Timeout", "the API did not answer in time"))
+
+
+def _provider_of(stream: str) -> Optional[str]:
+    """The display name of the provider a stream belongs to (streams are named `<prefix>_...`)."""
+    for provider in PROVIDERS:
+        if stream.startswith(provider.check_stream.split("_")[0] + "_"):
+            return provider.display_name
+    return None
+
+
+def after_retries(text: str, stream: str) -> str:
+    """The CDK's "retries exhausted" failure as one sentence that names the provider and the cause."""
+    if text == _RATE_LIMIT_EXHAUSTED:
+        cause = "the API rate limit was reached"
+    elif text.startswith(_EXHAUSTED):
+        cause = _RETRYING.sub("", text[len(_EXHAUSTED):]).rstrip(" .;")
+    else:
+        return text
+    provider = _provider_of(stream)
+    if provider and not cause.startswith(provider + ":"):
+        what = next((plain for name, plain in _NETWORK if cause.startswith(name)), None)
+        cause = f"{provider}: {what} ({cause})" if what else f"{provider}: {cause}"
+    return f"{cause}. It failed the same way on every retry, so the stream stopped; sync again later."
 
 
 def _without_traceback(line: str) -> str:

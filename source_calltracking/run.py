@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any, Iterator, List, Mapping
 from urllib.parse import quote, quote_plus
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -75,12 +77,27 @@ def failure_line(error: Exception, debug: bool = False) -> str:
     return filter_secrets(AirbyteEntrypoint.airbyte_message_to_string(message))
 
 
+def _stdout_lock():
+    """The lock the CDK's log handler writes under (its stream is PRINT_BUFFER, which writes to the real
+    stdout): log lines come from worker threads, and a long one (a --debug response body) written
+    while a record is printed would otherwise share the record's line."""
+    for logger in (logging.getLogger("airbyte"), logging.getLogger()):
+        for handler in logger.handlers:
+            lock = getattr(getattr(handler, "stream", None), "lock", None)
+            if lock is not None:
+                return lock
+    return PRINT_BUFFER.lock
+
+
 def run(args: List[str] | None = None) -> None:
     args = sys.argv[1:] if args is None else args
     debug = "--debug" in args
     try:
+        lock = None
         for line in output_lines(_source(args), args):
-            sys.stdout.write(line + "\n")
+            lock = lock or _stdout_lock()  # the CDK sets up its log handlers when the command starts
+            with lock:
+                sys.stdout.write(line + "\n")
     except Exception as error:  # printed as the protocol's TRACE message instead of a Python traceback
         sys.stdout.write(failure_line(error, debug) + "\n")
         sys.stdout.flush()
