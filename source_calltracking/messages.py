@@ -9,12 +9,15 @@ handler wrote, once. Records and state pass through untouched (a prefix check on
 from __future__ import annotations
 
 import logging
+import re
 from typing import Iterable, Iterator, List, Set, Tuple
 
 import orjson
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calltracking.providers import PROVIDERS
 
 _LOG_PREFIX = '{"type":"LOG"'
 _TRACE_PREFIX = '{"type":"TRACE"'
@@ -57,6 +60,7 @@ class ReadableOutput:
         stream = (error.get("stream_descriptor") or {}).get("name") or ""
         text = error.get("message") or ""
         if stream:
+            text = error["message"] = _after_retries(stream, error)
             if (stream, text) in self._seen:
                 return None  # the same failure again, from another date window of the stream
             self._seen.add((stream, text))
@@ -65,6 +69,34 @@ class ReadableOutput:
         if not self.debug:
             error.pop("stack_trace", None)
         return orjson.dumps(message).decode()
+
+
+_EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
+_RATE_LIMITED = "API rate limit exceeded."
+_NETWORK = (("ReadTimeout", "ConnectTimeout", "Timeout"), "the API did not answer within the request timeout"), \
+    (("ConnectionError", "ChunkedEncodingError"), "the API could not be reached or dropped the connection")
+
+
+def _after_retries(stream: str, error: dict) -> str:
+    """The CDK's generic "retries exhausted" failures as one sentence naming the provider and the cause.
+
+    It says "API rate limit exceeded." (the filter's sentence only in `internal_message`) or
+    "Exhausted available request attempts. Please see logs ... Exception: <cause>", where the cause
+    is the error filter's sentence, or a bare `ConnectionError: (...)` that names no provider.
+    """
+    text = error.get("message") or ""
+    if text == _RATE_LIMITED:
+        cause = (error.get("internal_message") or "").partition("Last exception: ")[2] or "the API rate limit was reached"
+    elif text.startswith(_EXHAUSTED):
+        cause = text[len(_EXHAUSTED):]
+    else:
+        return text
+    cause = re.sub(r"[;,]?\s*(waiting before retrying|retrying)\.?\s*$", "", cause.strip()).rstrip(".")
+    name = next((p.display_name for p in PROVIDERS if stream.startswith(p.check_stream.split("_")[0] + "_")), "")
+    if name and not cause.startswith(name + ":"):
+        plain = next((sentence for names, sentence in _NETWORK if cause.split(":")[0] in names), None)
+        cause = f"{name}: {plain} ({cause})" if plain else f"{name}: {cause}"
+    return f"{cause}; it kept failing after every retry."
 
 
 def _without_traceback(line: str) -> str:
