@@ -32,7 +32,7 @@ def fast_config(emulator, timeout=5, **block):
     """Short backoff; a 5 s read timeout unless a test is about timeouts (1 s is too tight for exact
     request counts on a loaded machine)."""
     config = world_config(emulator, ["callkeeper"], retry_backoff_seconds=0.1, request_timeout_seconds=timeout)
-    config["callkeeper"].update(window_days=14, **block)
+    config["callkeeper"].update({"window_days": 14, **block})
     return config
 
 
@@ -221,3 +221,37 @@ def test_a_key_that_stops_working_mid_sync_with_concurrency_loses_nothing(emulat
     assert union["callkeeper_tap2calls"] == set(held(emulator, "callkeeper_tap2calls"))
     assert union["callkeeper_completed_calls"] == set(vendor.call_ids("getCallsCompleted", START, END))
     assert union["callkeeper_calls_by_status"] == set(vendor.call_ids("getCallsByStatus", START, END, config["callkeeper"]["statuses"]))
+
+
+def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    malformed = [
+        {"id": 1, "date": "2024-01-01 10:00:00", "status_code": "200", "status2_code": 200, "ip": 3232235777, "city": ["Москва"]},
+        {"id": None, "date": "2024-01-02 10:00:00", "region": "Москва ☎️" * 20000, "status_code": {"x": 1}},
+        {"id": "abc", "date": "2024-01-03 10:00:00", "unexpected": {"nested": [1, 2]}, "tags": False},
+        "not a call",
+        {"status": "fail", "reason": "inside a list of calls"},
+    ]
+    emulator.faults.add(Fault("callkeeper", "response", times=1, response=Response.json({"status": "success", "result": malformed}),
+                              match=on("callkeeper_calls", "2024-01-01")))
+    config = fast_config(emulator)
+    config["concurrency_level"] = 1
+    output = run_read(config, ["callkeeper_calls"])
+    assert not output.errors, error_messages(output)
+    records = records_by_stream(output)["callkeeper_calls"]
+    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / "callkeeper_calls.json").read_text()))
+    for record in records:
+        validator.validate(record)
+    assert [r.get("id") for r in records[:3]] == [1, None, "abc"]  # the first window's answer, then the real calls
+    first, second, third = records[:3]
+    assert first["status_title"] == "Звонок прошел успешно" and first["ip"] == "3232235777"
+    assert first["_invalid_fields"] == {"city": '["Москва"]'} and first.get("city") is None
+    assert second["region"] == "Москва ☎️" * 20000 and second.get("status_title") is None
+    assert second["_invalid_fields"] == {"status_code": '{"x":1}'}
+    assert third["_invalid_fields"] == {"tags": "false"}
+    warnings = [m.log.message for m in output.logs if "_invalid_fields" in (m.log.message or "")]
+    assert any(w.startswith("CallKeeper: stream callkeeper_calls: the API sent a list for `city`") for w in warnings)

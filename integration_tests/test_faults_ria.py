@@ -36,7 +36,7 @@ def held(ria):
 
 def fast_config(emulator, timeout=5, **block):
     config = world_config(emulator, ["ria"], retry_backoff_seconds=0.1, request_timeout_seconds=timeout)
-    config["ria"].update(window_days=10, rate_limit_wait_seconds=0.1, **block)
+    config["ria"].update({"window_days": 10, "rate_limit_wait_seconds": 0.1, **block})
     return config
 
 
@@ -217,3 +217,38 @@ def test_a_window_that_keeps_failing_stops_clearly_and_the_state_stays_before_it
     assert final_state(first, STREAM)["date"] < "2024-02-10"
     assert max(r["date"] for r in records_by_stream(first)[STREAM]) > "2024-02-20"  # later windows were read anyway
     assert resume(emulator, first, config) == set(held(ria))
+
+
+def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator, ria):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    malformed = [
+        {"call_id": "22300001", "date": "2024-01-05T10:00:00", "duration": "12", "price": "n/a", "marka": "Škoda ☎️" * 20000},
+        {"call_id": None, "date": None, "status": ["ANSWER"], "unexpected": {"nested": True}},
+        "not a call", 42, None,
+    ]
+    emulator.faults.add(Fault("ria", "response", times=1, response=Response.json(malformed)))
+    output = run_read(fast_config(emulator, window_days=200), [STREAM])
+    assert not output.errors, error_messages(output)
+    records = records_by_stream(output)[STREAM]
+    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / "ria_calls.json").read_text()))
+    for record in records:
+        validator.validate(record)
+    assert len(records) == 2
+    first, second = records
+    assert first["call_id"] == 22300001 and first["duration"] == 12 and first.get("price") is None
+    assert first["_invalid_fields"] == {"price": "n/a"} and first["marka"] == "Škoda ☎️" * 20000
+    assert second["_invalid_fields"] == {"status": '["ANSWER"]'}
+    warnings = [m.log.message for m in output.logs if "_invalid_fields" in (m.log.message or "")]
+    assert any(w.startswith("RIA.com: stream ria_calls: the API sent a str for `price`") for w in warnings)
+
+
+def test_an_object_instead_of_the_array_of_calls_stops_clearly(emulator, ria, retry_waits):
+    emulator.faults.add(Fault("ria", "response", times=-1, response=Response.json({"calls": [{"call_id": 1}]})))
+    output = run_read(fast_config(emulator), [STREAM])
+    assert_one_clear_failure(output, 'RIA.com: the API answered with an object where the list of calls was expected '
+                                     '({"calls": [{"call_id": 1}]}).', "system_error")
+    assert output.records == [] and retry_waits == []

@@ -333,6 +333,17 @@ class CallkeeperStatusDecoder(RecordTransformation):
         )
 
 
+@dataclass
+class JsonArrayExtractor(RecordExtractor):
+    """The objects of a body that is a bare JSON array (RIA.com). Anything else holds no records:
+    error objects are the error handler's, and an item that is not an object is not a record (the
+    CDK's DpathExtractor would turn a lone object into a record and crash on a string item)."""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        body = _json_body(response)
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
 # ---------------------------------------------------------------------------------------------
 # Quotas that answer 429 without Retry-After (RIA.com)
 # ---------------------------------------------------------------------------------------------
