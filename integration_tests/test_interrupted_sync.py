@@ -25,9 +25,9 @@ def expected_ids(emulator):
     return {"calltracking_calls": set(own), "calltracking_calls_by_role": set(role), "calltracking_calls_with_role": set(own) | set(role)}
 
 
-def start_read(tmp_path, config, state=None):
+def start_read(tmp_path, config, state=None, streams=STREAMS):
     (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(STREAMS))))
+    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
     args = [sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
             "--catalog", str(tmp_path / "catalog.json")]
     if state is not None:
@@ -36,15 +36,17 @@ def start_read(tmp_path, config, state=None):
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def committed_part(lines):
-    """What a destination has committed: the records before each stream's last STATE, and that state."""
+def committed_part(lines, key=lambda stream, data: data["record_id"]):
+    """What a destination has committed: the records before each stream's last STATE, and that state.
+    `key(stream, record data)` is the record's identity (default: ckct's `record_id`)."""
     committed, pending, states = {}, {}, {}
     for line in lines:
         if not line.startswith("{"):
             continue
         message = json.loads(line)
         if message["type"] == "RECORD":
-            pending.setdefault(message["record"]["stream"], []).append(message["record"]["data"]["record_id"])
+            stream = message["record"]["stream"]
+            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
         elif message["type"] == "STATE":
             stream = message["state"]["stream"]["stream_descriptor"]["name"]
             committed.setdefault(stream, set()).update(pending.pop(stream, []))

@@ -300,8 +300,11 @@ def test_quota_waits_double_from_the_configured_first_wait_then_stop():
         strategy.backoff_time(quota, 7)
     assert stop.value.message == "quota of OVER_RATE_LIMIT"
     assert stop.value.failure_type.value == "transient_error"
+    with pytest.raises(AirbyteTracedException):  # the quota is known to be gone: the other windows stop at once
+        strategy.backoff_time(quota, 1)
     config["ria"]["rate_limit_wait_seconds"] = 0.5
-    assert strategy.backoff_time(quota, 2) == 1.0
+    fresh = QuotaBackoffStrategy(config=config, parameters={}, first_wait_seconds="{{ config['ria'].get('rate_limit_wait_seconds', 60) }}")
+    assert fresh.backoff_time(quota, 2) == 1.0
 
 
 def test_spec_marks_the_keys_secret_and_documents_the_blocks():

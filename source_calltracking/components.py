@@ -84,7 +84,10 @@ class CalltrackingRecordExtractor(RecordExtractor):
 
 @dataclass
 class ArrayRecordExtractor(RecordExtractor):
-    """The objects of a bare JSON array (RIA.com), read from the body the error handler parsed."""
+    """The objects of a bare JSON array (RIA.com), read from the body the error handler parsed.
+    Anything else holds no records: error objects are the error handler's, and an item that is not
+    an object is not a record (the CDK's DpathExtractor would turn a lone object into a record and
+    crash on a string item)."""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         body = _json_body(response)
@@ -361,6 +364,10 @@ class QuotaBackoffStrategy(BackoffStrategy):
     that names the provider and what to do -- instead of the CDK's generic "API rate limit exceeded.".
     The state of the windows read so far has already been emitted, so the next sync resumes there.
 
+    A body whose `error.code` is one of `quota_error_codes` is a quota answer whatever its HTTP
+    code. Once the quota did not recover for one request, later quota answers of the stream (the
+    other date windows) end at once instead of waiting all over again.
+
     Other responses get no opinion (None), so the next strategy of the error handler decides.
     The error handler's `max_retries` must be at least `retries`. All fields may interpolate `config`.
     """
@@ -370,8 +377,10 @@ class QuotaBackoffStrategy(BackoffStrategy):
     retries: Union[int, str] = 5
     first_wait_seconds: Union[float, str] = 60
     exhausted_message: str = "The API quota is used up."
+    quota_error_codes: Optional[list] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._exhausted = False
         self._retries = InterpolatedString.create(str(self.retries), parameters=parameters)
         self._first_wait = InterpolatedString.create(str(self.first_wait_seconds), parameters=parameters)
         self._message = InterpolatedString.create(self.exhausted_message, parameters=parameters)
@@ -381,17 +390,27 @@ class QuotaBackoffStrategy(BackoffStrategy):
         response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
         attempt_count: int,
     ) -> Optional[float]:
-        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+        if not isinstance(response_or_exception, requests.Response) or not self._is_quota_answer(response_or_exception):
             return None
         retries = int(float(self._retries.eval(self.config)))
-        if attempt_count > retries:
+        if attempt_count > retries or self._exhausted:
+            self._exhausted = True
             raise AirbyteTracedException(
                 message=self._message.eval(self.config, response=_json_body(response_or_exception) or {}),
-                internal_message=f"HTTP 429 after {retries} retries: {response_or_exception.text[:500]}",
+                internal_message=f"HTTP {response_or_exception.status_code} after {retries} retries: {response_or_exception.text[:500]}",
                 failure_type=FailureType.transient_error,
             )
         # Never 0: a falsy wait would hand the response to the CDK's endless rate-limit loop.
         return max(float(self._first_wait.eval(self.config)), 0.001) * 2 ** (attempt_count - 1)
+
+    def _is_quota_answer(self, response: requests.Response) -> bool:
+        if response.status_code == 429:
+            return True
+        if not self.quota_error_codes:
+            return False
+        body = _json_body(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        return isinstance(error, dict) and error.get("code") in self.quota_error_codes
 
 
 # ---------------------------------------------------------------------------------------

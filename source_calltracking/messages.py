@@ -67,7 +67,7 @@ class ReadableOutput:
         stream = (error.get("stream_descriptor") or {}).get("name") or ""
         text = error.get("message") or ""
         if stream:
-            text = error["message"] = after_retries(text, stream)
+            text = error["message"] = after_retries(text, stream, error.get("internal_message"))
             if (stream, text) in self._seen:
                 return None  # the same failure again, from another date window of the stream
             self._seen.add((stream, text))
@@ -83,7 +83,8 @@ class ReadableOutput:
 _EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
 _RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
 _RETRYING = re.compile(r"[;,]?\s*(waiting\b[^;]*?)?\s*(before )?retrying\.?\s*$")
-_NETWORK = (("ConnectionError", "the connection to the API failed"), ("ReadTimeout", "the API did not answer in time"),
+_NETWORK = (("ConnectionError", "the connection to the API failed"),
+            ("ChunkedEncodingError", "the API dropped the connection"), ("ReadTimeout", "the API did not answer in time"),
             ("ConnectTimeout", "the API could not be reached in time"), ("Timeout", "the API did not answer in time"))
 
 
@@ -95,10 +96,12 @@ def _provider_of(stream: str) -> Optional[str]:
     return None
 
 
-def after_retries(text: str, stream: str) -> str:
-    """The CDK's "retries exhausted" failure as one sentence that names the provider and the cause."""
+def after_retries(text: str, stream: str, internal_message: Optional[str] = None) -> str:
+    """The CDK's "retries exhausted" failure as one sentence that names the provider and the cause.
+    For a rate limit the filter's own sentence is only in the internal message ("Last exception: ...")."""
     if text == _RATE_LIMIT_EXHAUSTED:
-        cause = "the API rate limit was reached"
+        last = (internal_message or "").partition("Last exception: ")[2]
+        cause = _RETRYING.sub("", last).rstrip(" .;") or "the API rate limit was reached"
     elif text.startswith(_EXHAUSTED):
         cause = _RETRYING.sub("", text[len(_EXHAUSTED):]).rstrip(" .;")
     else:
