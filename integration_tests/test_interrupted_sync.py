@@ -54,6 +54,21 @@ def committed_part(lines, key=lambda stream, data: data["record_id"]):
     return committed, list(states.values())
 
 
+def read_until_killed(process, kill_after):
+    """The output lines of `process` up to its `kill_after`-th record, where it is killed (SIGKILL),
+    and how many records it printed (fewer if it ended first)."""
+    lines, records = [], 0
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith('{"type":"RECORD"'):
+            records += 1
+            if records >= kill_after:
+                os.kill(process.pid, signal.SIGKILL)
+                break
+    process.wait(timeout=60)
+    return lines, records
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_killed_sync_resumes_without_losing_a_record(tmp_path, seed):
     rng = random.Random(seed)
@@ -62,15 +77,7 @@ def test_a_killed_sync_resumes_without_losing_a_record(tmp_path, seed):
         config["callkeeper_calltracking"]["window_days"] = 7
         kill_after = rng.randint(200, 7000)  # records printed before the kill
         process = start_read(tmp_path, config)
-        lines, records = [], 0
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith('{"type":"RECORD"'):
-                records += 1
-                if records >= kill_after:
-                    os.kill(process.pid, signal.SIGKILL)
-                    break
-        process.wait(timeout=60)
+        lines, records = read_until_killed(process, kill_after)
         first, state = committed_part(lines)
         assert_no_secrets_in("".join(lines), config)
 

@@ -4,15 +4,13 @@ delivery: the union of both runs holds every record, and a record delivered twic
 lookback window re-reads (or, with several requests in flight, one delivered past the checkpoint)."""
 
 import datetime as dt
-import os
 import random
-import signal
 
 import pytest
 
 from integration_tests.emulator.world import build_world, world_config
 from integration_tests.harness import assert_no_secrets_in
-from integration_tests.test_interrupted_sync import committed_part, expected_ids as ckct_expected_ids, start_read
+from integration_tests.test_interrupted_sync import committed_part, expected_ids as ckct_expected_ids, read_until_killed, start_read
 
 START, END = "2024-01-01T00:00:00", "2024-04-30T23:59:59"
 # stream -> (primary key, cursor field)
@@ -61,15 +59,7 @@ def test_a_killed_three_provider_sync_resumes_without_losing_a_record(tmp_path, 
         held = expected(emulator)
         kill_after = rng.randint(100, sum(len(ids) for ids in held.values()) - 100)
         process = start_read(tmp_path, config, streams=list(STREAMS))
-        lines, records = [], 0
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith('{"type":"RECORD"'):
-                records += 1
-                if records >= kill_after:
-                    os.kill(process.pid, signal.SIGKILL)
-                    break
-        process.wait(timeout=60)
+        lines, records = read_until_killed(process, kill_after)
         first, states = committed_part(lines, identity)
         assert_no_secrets_in("".join(lines), config)
 

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 
 import pytest
-from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
 from integration_tests.emulator.timeline import spread
 from integration_tests.emulator.world import build_world, world_config
-from integration_tests.harness import assert_no_secrets_in, catalog_for
+from integration_tests.harness import assert_no_secrets_in
+from integration_tests.test_interrupted_sync import read_until_killed, start_read as start_cli_read
 
 START, END = "2022-01-01", "2024-04-30T23:59:59"
 ROWS = {"get.calls_report": 3000, "get.communications_report": 2000, "get.call_legs_report": 2500,
@@ -46,14 +42,7 @@ def expected_keys(vendor):
 
 
 def start_read(tmp_path, config, state=None):
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(STREAMS))))
-    args = [sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
-            "--catalog", str(tmp_path / "catalog.json")]
-    if state is not None:
-        (tmp_path / "state.json").write_text(json.dumps(state))
-        args += ["--state", str(tmp_path / "state.json")]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_cli_read(tmp_path, config, state=state, streams=list(STREAMS))
 
 
 def committed_part(lines):
@@ -96,15 +85,7 @@ def test_a_killed_uis_sync_resumes_without_losing_a_row(tmp_path, seed):
         total = sum(len(keys) for keys in expected.values())
         kill_after = rng.randint(100, total - 500)  # records printed before the kill
         process = start_read(tmp_path, config)
-        lines, records = [], 0
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith('{"type":"RECORD"'):
-                records += 1
-                if records >= kill_after:
-                    os.kill(process.pid, signal.SIGKILL)
-                    break
-        process.wait(timeout=60)
+        lines, records = read_until_killed(process, kill_after)
         assert records >= kill_after, "the sync ended before the kill: make it longer"
         first, states = committed_part(lines)
         assert_no_secrets_in("".join(lines), config)
