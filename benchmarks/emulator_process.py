@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
 import sys
 import threading
 import time
@@ -111,13 +110,7 @@ def main() -> None:
     world = BenchWorld(emulator)
     emulator.register("_bench", world)
     print(json.dumps({"url": emulator.url("_bench")}), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    emulator.stop()
+    emulator.serve_until_terminated()
     sys.exit(0)
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from integration_tests.emulator.world import build_world, world_config
@@ -28,13 +26,7 @@ def main() -> None:
         args.config_out.parent.mkdir(parents=True, exist_ok=True)
         args.config_out.write_text(json.dumps(config, indent=2))
     print(json.dumps({"emulator": emulator.url("").rstrip("/"), "config": str(args.config_out or "")}), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    emulator.stop()
+    emulator.serve_until_terminated()
     sys.exit(0)
 
 

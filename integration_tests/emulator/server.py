@@ -121,6 +121,18 @@ class Emulator:
             self._server.server_close()
             self._server = None
 
+    def serve_until_terminated(self) -> None:
+        """Serve (the server runs in its own thread) until SIGTERM or Ctrl-C, then stop."""
+        import signal
+
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+
     def __enter__(self) -> "Emulator":
         return self.start()
 
