@@ -52,8 +52,10 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
     if field.get("format"):
         prop.update(FORMATS[field["format"]])
         description = f"{description} Format: {field['format']}."
-    if field.get("enum"):
-        prop["enum"] = list(field["enum"]) + [None]
+    if field.get("enum") and not all(code in description for code in field["enum"]):
+        # The codes go in the description, not in a JSON-schema `enum`: a code the vendor adds later
+        # would make every record that carries it invalid against the stream's schema.
+        description = f"{description} Documented values: {', '.join(field['enum'])}."
     if field["type"] == "array":
         if "items" in field and isinstance(field["items"], list):
             prop["items"] = {
@@ -63,6 +65,9 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
             }
         else:
             item = dict(field.get("items") or {"type": "string"})
+            codes = item.pop("enum", None)
+            if codes and not all(code in description for code in codes):
+                description = f"{description} Documented values: {', '.join(codes)}."
             prop["items"] = item
     if field["type"] == "object":
         prop["additionalProperties"] = True

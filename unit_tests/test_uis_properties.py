@@ -149,3 +149,18 @@ def test_empty_rows_are_dropped_and_an_empty_result_is_no_rows():
     assert handle("uis_calls", body)[0] == [{"id": 5}]
     assert handle("uis_calls", json.dumps({"result": {"data": None, "metadata": {"total_items": 0}}}).encode()) == ([], None)
     assert handle("uis_calls", json.dumps({"result": {}}).encode()) == ([], None)
+
+
+def test_a_code_the_documentation_does_not_list_passes_through_unchanged():
+    # Hypothesis once found `"channel": 0` turned into "0", which a JSON-schema enum of the documented
+    # channels refused: the schemas name the documented codes in descriptions instead of enforcing them.
+    row = {"id": 7, "channel": 0, "direction": "tiktok", "finish_reason": "a_reason_added_in_2027"}
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [row], "metadata": {"total_items": 1}}}).encode()
+    [communication], _ = handle("uis_communications", body)
+    [call], _ = handle("uis_calls", body)
+    VALIDATORS["uis_communications"].validate(communication)
+    VALIDATORS["uis_calls"].validate(call)
+    assert communication["channel"] == "0" and "_invalid_fields" not in communication
+    assert call["direction"] == "tiktok" and call["finish_reason"] == "a_reason_added_in_2027"
+    assert '"enum"' not in json.dumps(VALIDATORS["uis_calls"].schema)
+    assert "Documented values: advert, organic" in VALIDATORS["uis_communications"].schema["properties"]["channel"]["description"]
