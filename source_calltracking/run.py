@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from typing import Any, Iterator, List, Mapping
@@ -19,14 +20,31 @@ from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_
 from source_calltracking.source import SourceCalltracking
 
 
+def _escaped(text: str) -> set:
+    """`text` as string escaping may print it: JSON, and Python's repr of a str or of bytes (the CDK
+    logs a request body as `b'...'`)."""
+    backslashed = text.replace("\\", "\\\\")
+    return {
+        text,
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+        backslashed.replace("'", "\\'"),
+        backslashed.replace('"', '\\"'),
+        repr(text.encode())[2:-1],
+    }
+
+
 def secret_variants(secrets: List[Any]) -> List[str]:
-    """Each secret as it may appear in output: raw, and URL-encoded as in a request URL."""
+    """Each secret as it may appear in output: raw or URL-encoded (as in a request URL), each of these
+    string-escaped, and escaped once more (a log message is itself a JSON string in a JSON line)."""
     variants = set()
     for secret in secrets:
         if secret is None or str(secret) == "":
             continue
         text = str(secret)
-        variants.update({text, quote(text, safe=""), quote_plus(text)})
+        for form in {text, quote(text, safe=""), quote_plus(text)}:
+            for escaped in _escaped(form):
+                variants.update(_escaped(escaped))
     # Longest first, so that a secret containing another is masked whole.
     return sorted(variants, key=len, reverse=True)
 
