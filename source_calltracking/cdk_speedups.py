@@ -1,23 +1,39 @@
-"""A per-record cost of airbyte-cdk 7.39.1 that buys nothing, removed (found with benchmarks/profile.py).
+"""Per-record costs of airbyte-cdk 7.39.1 that buy nothing, removed (found with benchmarks/profile.py
+and py-spy). Each patch keeps what the CDK accepts, refuses and emits; `apply()` installs them once,
+when the source is built.
 
-`DatetimeParser.parse` runs `datetime.strptime` for every record's cursor value (the concurrent
-cursor observes each record). For the plain ISO shapes the connector's cursors use
-("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d") a value that matches the format exactly
-is read by `datetime.fromisoformat`, which gives the same datetime about ten times faster;
-anything else still goes to `strptime`, so what is accepted and what is refused is unchanged.
+- `DatetimeParser.parse` runs `datetime.strptime` for every record's cursor value (the concurrent
+  cursor observes each record). For the plain ISO shapes the connector's cursors use
+  ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d") a value that matches the format exactly
+  is read by `datetime.fromisoformat`, which gives the same datetime about ten times faster;
+  anything else still goes to `strptime`.
+- `SliceHasher.hash` runs for every record too (`StreamSlice.__hash__`, when the cursor looks up the
+  record's partition), through the standard library's `json.dumps` with a custom encoder class.
+  orjson gives the same kind of key (sha256 of the sorted slice) five times faster. The hashes
+  only key dictionaries inside the process; they are never written anywhere.
+- The queue between the reading threads and the thread that prints holds 10 000 records; with
+  UIS rows of a hundred fields that is 100 MB waiting to be printed. 1 000 keeps every worker busy
+  (the printer drains it in a tenth of a second) at a tenth of the memory.
 
-(Caching `StreamSlice.__hash__`, which json-dumps the slice for every record, was tried and
-dropped: slices are changed after being hashed, and streams then lost records.)
-
-It is applied once, when the source is built.
+(Caching `StreamSlice.__hash__` per slice was tried and dropped: slices are changed after being
+hashed, and streams then lost records.)
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import queue
 import re
+from typing import Any, Mapping, Optional
 
+import orjson
+
+from airbyte_cdk.sources.declarative import concurrent_declarative_source
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
+from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+RECORD_QUEUE_SIZE = 1_000
 
 _ISO_SHAPES = {
     "%Y-%m-%d %H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
@@ -41,7 +57,38 @@ def _fast_parse(original):
     return parse
 
 
+def _serializable(value: Any) -> Any:
+    if hasattr(value, "__json_serializable__"):
+        return value.__json_serializable__()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _fast_slice_hash(original):
+    def hash(cls, stream_name: str = "<stream name not provided>", stream_slice: Optional[Mapping[str, Any]] = None) -> int:
+        if not stream_slice:
+            return original(stream_name, stream_slice)
+        try:
+            text = orjson.dumps(stream_slice, default=_serializable, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return original(stream_name, stream_slice)  # raises the CDK's own error
+        return int.from_bytes(hashlib.sha256(stream_name.encode() + b":" + text).digest()[-8:], "big")
+
+    return hash
+
+
+class _RecordQueue(queue.Queue):
+    """The CDK's record queue, at most RECORD_QUEUE_SIZE items."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize=min(maxsize, RECORD_QUEUE_SIZE) if maxsize > 0 else RECORD_QUEUE_SIZE)
+
+
 def apply() -> None:
     if not getattr(DatetimeParser.parse, "_calltracking", False):
         DatetimeParser.parse = _fast_parse(DatetimeParser.parse)  # type: ignore[method-assign]
         DatetimeParser.parse._calltracking = True  # type: ignore[attr-defined]
+    if not getattr(SliceHasher.hash, "_calltracking", False):
+        fast_hash = _fast_slice_hash(SliceHasher.hash)
+        fast_hash._calltracking = True  # type: ignore[attr-defined]
+        SliceHasher.hash = classmethod(fast_hash)  # type: ignore[method-assign, assignment]
+    concurrent_declarative_source.Queue = _RecordQueue  # type: ignore[attr-defined, misc]

@@ -8,7 +8,7 @@ import logging
 import pkgutil
 import re
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
 
 import orjson
 import requests
@@ -19,6 +19,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking import callkeeper_statuses
+from source_calltracking.response_body import cached_json, json_body, read_streamed_body, spooled_records
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.offset_increment import OffsetIncrement
@@ -28,26 +29,22 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 
 logger = logging.getLogger("airbyte")
-_NOT_JSON = object()
 
 
-def _json_body(response: requests.Response) -> Any:
-    """The decoded body (parsed once per response, see ParseOnceErrorHandler), or None when it is not JSON."""
-    body = getattr(response, "_calltracking_body", None)
-    if body is None:
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = _NOT_JSON
-        response._calltracking_body = body  # type: ignore[attr-defined]
-    return None if body is _NOT_JSON else body
+def _released(items: list, keep: Any = None) -> Iterator[Any]:
+    """The items of a list of the parsed body, in order, each let go of once handed over (those
+    `keep` refuses are skipped): a page's memory is returned as its records move on, instead of
+    when the last one has."""
+    items.reverse()
+    pop = items.pop
+    while items:
+        item = pop()
+        if keep is None or keep(item):
+            yield item
 
 
-def _cached_json(response: requests.Response, **_: Any) -> Any:
-    body = _json_body(response)
-    if body is None:
-        raise requests.exceptions.JSONDecodeError("response body is not JSON", response.text[:200], 0)
-    return body
+def _is_object(item: Any) -> bool:
+    return isinstance(item, dict)
 
 
 @dataclass
@@ -60,10 +57,30 @@ class ParseOnceErrorHandler(DefaultErrorHandler):
     """
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
-        if isinstance(response_or_exception, requests.Response):
-            response = response_or_exception
-            response.json = lambda **kwargs: _cached_json(response, **kwargs)  # type: ignore[method-assign]
+        if type(response_or_exception) is requests.Response:
+            # A streamed answer (RIA.com, CallKeeper REST) is read here, a large array into a file.
+            interrupted = read_streamed_body(response_or_exception, self._provider_name())
+            if interrupted is not None:
+                return super().interpret_response(interrupted)
+            # A class, not a closure assigned to `response.json`: the closure made a reference
+            # cycle, so every page (its bytes and parsed body) lived until the cyclic garbage
+            # collector ran, and memory grew with the volume synced.
+            response_or_exception.__class__ = _ParsedOnceResponse
         return super().interpret_response(response_or_exception)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._provider = str((parameters or {}).get("provider_name") or "The API")
+
+    def _provider_name(self) -> str:
+        return self._provider
+
+
+class _ParsedOnceResponse(requests.Response):
+    """A response whose `json()` is the body parsed once by orjson (see `json_body`)."""
+
+    def json(self, **kwargs: Any) -> Any:
+        return cached_json(self, **kwargs)
 
 
 @dataclass
@@ -72,14 +89,14 @@ class CalltrackingRecordExtractor(RecordExtractor):
     array of calls (seed 001): yield the calls of both."""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        body = _json_body(response)
+        body = json_body(response)
         if isinstance(body, list):
             calls = body
         elif isinstance(body, dict) and isinstance(body.get("payload"), list):
             calls = body["payload"]
         else:
             calls = []
-        return [call for call in calls if isinstance(call, dict)]
+        return _released(calls, _is_object)
 
 
 @dataclass
@@ -90,8 +107,11 @@ class ArrayRecordExtractor(RecordExtractor):
     crash on a string item)."""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        body = _json_body(response)
-        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+        spooled = spooled_records(response)
+        if spooled is not None:
+            return filter(_is_object, spooled.items())
+        body = json_body(response)
+        return _released(body, _is_object) if isinstance(body, list) else []
 
 
 @dataclass
@@ -111,7 +131,7 @@ class CalltrackingPageIncrement(PageIncrement):
         next_page = super().next_page_token(response, last_page_size, last_record, last_page_token_value)
         if next_page is None:
             return None
-        body = _json_body(response)
+        body = json_body(response)
         if isinstance(body, dict):
             of_pages = _of_pages(body)
             if of_pages is not None and next_page >= of_pages:
@@ -303,7 +323,7 @@ def _top_level_types(stream: str) -> Dict[str, _FieldType]:
 _ENVELOPE_KEYS = ("result", "data")
 
 
-def callkeeper_records(body: Any) -> list:
+def callkeeper_records(body: Any) -> Iterable[Dict[str, Any]]:
     """The records of a CallKeeper REST answer, whatever its shape.
 
     Seed 003 does not show the answer of the read methods. Published clients read
@@ -323,8 +343,12 @@ def callkeeper_records(body: Any) -> list:
             return [{"id": key, **value} if "id" not in value else value for key, value in body.items()]
         return [body] if body else []
     if isinstance(body, list):
-        return [item for item in body if isinstance(item, dict) and item.get("status") != "fail"]
+        return _released(body, _is_callkeeper_record)
     return []
+
+
+def _is_callkeeper_record(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("status") != "fail"
 
 
 @dataclass
@@ -332,7 +356,10 @@ class CallkeeperRecordExtractor(RecordExtractor):
     """Records of every answer shape `callkeeper_records` accepts."""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        return callkeeper_records(_json_body(response))
+        spooled = spooled_records(response)
+        if spooled is not None:
+            return filter(_is_callkeeper_record, spooled.items())
+        return callkeeper_records(json_body(response))
 
 
 @dataclass
@@ -396,7 +423,7 @@ class QuotaBackoffStrategy(BackoffStrategy):
         if attempt_count > retries or self._exhausted:
             self._exhausted = True
             raise AirbyteTracedException(
-                message=self._message.eval(self.config, response=_json_body(response_or_exception) or {}),
+                message=self._message.eval(self.config, response=json_body(response_or_exception) or {}),
                 internal_message=f"HTTP {response_or_exception.status_code} after {retries} retries: {response_or_exception.text[:500]}",
                 failure_type=FailureType.transient_error,
             )
@@ -408,7 +435,7 @@ class QuotaBackoffStrategy(BackoffStrategy):
             return True
         if not self.quota_error_codes:
             return False
-        body = _json_body(response)
+        body = json_body(response)
         error = body.get("error") if isinstance(body, dict) else None
         return isinstance(error, dict) and error.get("code") in self.quota_error_codes
 
@@ -436,7 +463,7 @@ class UisRecordExtractor(RecordExtractor):
         self._stream = parameters.get("name", "")
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        body = _json_body(response)
+        body = json_body(response)
         if not isinstance(body, dict):
             return []
         result = body.get("result")
@@ -447,19 +474,14 @@ class UisRecordExtractor(RecordExtractor):
             rows = result.get("data")
             if rows is None and not total:
                 return []
+            spooled = spooled_records(response)
+            if spooled is not None and spooled.path == ("result", "data"):
+                return self._rows_of_large_page(spooled.items())
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-                # Read as "no rows", the rest of the window would be lost without a word.
-                raise AirbyteTracedException(
-                    message=(
-                        f"UIS: the API answered {self._method} with a result whose `data` is not a list of rows "
-                        f"(got {_shape(rows)}); the stream stopped so that no rows are lost. Sync again later."
-                    ),
-                    internal_message=f"UIS result.data: {orjson.dumps(rows)[:300].decode(errors='replace')}",
-                    failure_type=FailureType.system_error,
-                )
+                raise self._not_rows(rows)
             # An empty object carries nothing, and the CDK's read loop stops silently on a record
             # that is empty (Record is a Mapping: falsy), losing the rest of the sync.
-            return [row for row in rows if row]
+            return _released(rows, bool)
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         data = error.get("data") if isinstance(error.get("data"), dict) else {}
         if data.get("mnemonic") == "method_not_found":
@@ -469,6 +491,26 @@ class UisRecordExtractor(RecordExtractor):
                 "is skipped with no records; the other streams go on."
             )
         return []
+
+
+    def _rows_of_large_page(self, rows: Iterable[Any]) -> Iterator[Dict[str, Any]]:
+        """The rows of a page read from its file (see response_body.py), checked one by one."""
+        for row in rows:
+            if not isinstance(row, dict):
+                raise self._not_rows([row])
+            if row:
+                yield row
+
+    def _not_rows(self, rows: Any) -> AirbyteTracedException:
+        # Read as "no rows", the rest of the window would be lost without a word.
+        return AirbyteTracedException(
+            message=(
+                f"UIS: the API answered {self._method} with a result whose `data` is not a list of rows "
+                f"(got {_shape(rows)}); the stream stopped so that no rows are lost. Sync again later."
+            ),
+            internal_message=f"UIS result.data: {orjson.dumps(rows, default=str)[:300].decode(errors='replace')}",
+            failure_type=FailureType.system_error,
+        )
 
 
 def _shape(value: Any) -> str:

@@ -90,7 +90,7 @@ def test_huge_strings_pass_through_untouched(huge):
 def test_error_bodies_hold_no_records():
     for body in ({"status": "fail", "reason": "Not the correct key api"}, [{"status": "fail", "reason": "Unknown user"}],
                  {"status": "fail"}, [], {}, None, "fail", 710):
-        assert callkeeper_records(body) == []
+        assert list(callkeeper_records(body)) == []
 
 
 def test_wrong_types_are_converted_or_set_aside_and_reported(caplog):

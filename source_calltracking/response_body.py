@@ -1,0 +1,348 @@
+"""How the connector reads a response's body: parsed once, and large ones without holding them in memory.
+
+`json_body` parses a body once (orjson) for every filter, extractor and paginator that looks at it
+(see components.ParseOnceErrorHandler).
+
+RIA.com and the CallKeeper REST API have no pagination (one date window is one answer), and a
+page of 10000 UIS rows is 28 MB of text, 75 MB once parsed. Their requesters stream the response
+(`StreamedJsonDecoder`), and `ParseOnceErrorHandler` reads the body with `read_streamed_body`
+before any filter looks at it:
+
+- up to SPOOL_THRESHOLD_BYTES it is kept in memory and handled like any other response;
+- beyond that it is written to an anonymous temporary file and its array of records is found:
+  the body itself (RIA.com, CallKeeper), `result.data` (UIS), `result` or `data`. The rest of the
+  document, with the array left out, is parsed at once: the filters see it with the array
+  reduced to its first record (all they look at: `total_items`, an error, the first item). The
+  records are then parsed about a megabyte at a time (`SpooledRecords.items`), cut between two
+  records and each piece parsed by orjson, so memory does not grow with the size of the answer.
+
+An answer cut off mid-way lacks the end of the document (or of its last record), which is
+checked before anything is read: it is "not JSON" and retried, as a small one is. A body whose
+records cannot be found this way is parsed whole, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import weakref
+from typing import IO, Any, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import orjson
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+SPOOL_THRESHOLD_BYTES = 4 << 20
+SEGMENT_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 20
+_EDGE_BYTES = 64 << 10  # where the start and the end of the records are looked for
+_RECORD_PATHS: Sequence[Tuple[str, ...]] = ((), ("result", "data"), ("result",), ("data",))
+_MARKER = b'"\\u0000calltracking-records\\u0000"'
+_MARKER_VALUE = "\x00calltracking-records\x00"
+_WHITESPACE = b" \t\r\n"
+_BODY = "_calltracking_body"
+_SPOOL = "_calltracking_spool"
+_DROP_TEXT_BYTES = 1 << 20
+NOT_JSON = object()
+_logger = logging.getLogger("airbyte")
+
+
+def json_body(response: requests.Response) -> Any:
+    """The decoded body (parsed once per response), or None when it is not JSON."""
+    body = getattr(response, _BODY, None)
+    if body is None:
+        content = response.content
+        try:
+            body = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            body = NOT_JSON
+        setattr(response, _BODY, body)
+        if body is not NOT_JSON and len(content or b"") >= _DROP_TEXT_BYTES and not _logger.isEnabledFor(logging.DEBUG):
+            # The parsed body is all that is read from now on; with --debug the CDK logs the text.
+            response._content = b""  # type: ignore[attr-defined]
+    return None if body is NOT_JSON else body
+
+
+def remember_body(response: requests.Response, body: Any) -> None:
+    """Sets the body `json_body` gives (NOT_JSON for an unreadable one)."""
+    setattr(response, _BODY, body)
+
+
+def cached_json(response: requests.Response, **_: Any) -> Any:
+    """`response.json()` answered from `json_body`."""
+    body = json_body(response)
+    if body is None:
+        raise requests.exceptions.JSONDecodeError("response body is not JSON", response.text[:200], 0)
+    return body
+
+
+class StreamedJsonDecoder(JsonDecoder):
+    """Asks the CDK to stream the response; the body is read by `read_streamed_body` and given to
+    whoever decodes it as `json_body` has it (the connector's extractors and paginators read
+    `json_body` directly). A JsonDecoder, so that the CDK accepts it beside a paginator."""
+
+    def __init__(self, parameters: Optional[Mapping[str, Any]] = None, **_: Any) -> None:
+        super().__init__(parameters=parameters or {})
+
+    def is_stream_response(self) -> bool:
+        return True
+
+    def decode(self, response: requests.Response) -> Iterator[Mapping[str, Any]]:
+        body = json_body(response)
+        yield body if isinstance(body, dict) else {}
+
+
+class SpooledRecords:
+    """The records of a large body, left in its temporary file, parsed a segment at a time."""
+
+    def __init__(self, file: IO[bytes], start: int, end: int, path: Tuple[str, ...], provider: str) -> None:
+        self.path = path  # where the records were in the document: () for the body itself
+        self._provider = provider
+        self._file = file
+        self._segments = _segments(file, start, end, _record_boundary(file, start))
+        self._first: List[Any] = next(self._segments, [])  # for the filters' view of the body
+
+    @property
+    def first(self) -> List[Any]:
+        return self._first[:1]
+
+    def items(self) -> Iterator[Any]:
+        count = 0
+        try:
+            first, self._first = self._first, []
+            count = len(first)
+            yield from _released(first)
+            for segment in self._segments:
+                count += len(segment)
+                yield from _released(segment)
+        except orjson.JSONDecodeError as error:
+            # Whole at both ends but garbled inside: the records before were emitted; the window's
+            # state is not saved, so the next sync reads it again.
+            raise AirbyteTracedException(
+                message=(
+                    f"{self._provider}: the API's answer is not valid JSON after its first {count} records "
+                    "(garbled in the middle); the stream stopped, and the next sync reads this date window again."
+                ),
+                internal_message=f"JSON error in a large answer: {error}",
+                failure_type=FailureType.transient_error,
+            ) from None
+        finally:
+            self._file.close()
+
+
+def spooled_records(response: requests.Response) -> Optional[SpooledRecords]:
+    """The records `read_streamed_body` left in a file, if it did."""
+    return getattr(response, _SPOOL, None)
+
+
+def read_streamed_body(response: requests.Response, provider: str = "The API") -> Optional[Exception]:
+    """Reads the body of a streamed response (see the module's docstring). Returns the network error
+    that interrupted the read, if one did, so that the error handler treats it like one raised while
+    sending the request (retried); the response then has an empty body."""
+    if response._content is not False:  # type: ignore[attr-defined]  # already read: not streamed
+        return None
+    head = bytearray()
+    spool: Optional[IO[bytes]] = None
+    try:
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            if spool is not None:
+                spool.write(chunk)
+                continue
+            head += chunk
+            if len(head) > SPOOL_THRESHOLD_BYTES:
+                spool = tempfile.TemporaryFile(prefix="calltracking-")
+                spool.write(head)
+                head = bytearray()
+    except (requests.RequestException, OSError) as error:
+        if spool is not None:
+            spool.close()
+        response._content = b""  # type: ignore[attr-defined]
+        return error
+    if spool is None:
+        response._content = bytes(head)  # type: ignore[attr-defined]
+        return None
+    response._content = b""  # type: ignore[attr-defined]
+    _take_large_body(response, spool, provider)
+    return None
+
+
+def _take_large_body(response: requests.Response, spool: IO[bytes], provider: str) -> None:
+    size = spool.tell()
+    try:
+        found = _find_records(spool, size)
+    except (orjson.JSONDecodeError, ValueError):
+        spool.close()
+        remember_body(response, NOT_JSON)  # cut off or garbled: retried by the not-JSON filter
+        return
+    if found is None:  # not a shape with an array of records: parsed whole
+        spool.seek(0)
+        response._content = spool.read()  # type: ignore[attr-defined]
+        spool.close()
+        return
+    path, start, end, skeleton = found
+    try:
+        records = SpooledRecords(spool, start, end, path, provider)
+    except orjson.JSONDecodeError:
+        spool.close()
+        remember_body(response, NOT_JSON)
+        return
+    remember_body(response, _with_records(skeleton, path, records.first))
+    setattr(response, _SPOOL, records)
+    weakref.finalize(response, spool.close)  # a response dropped unread (a retry, a failure)
+
+
+def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...], int, int, Any]]:
+    """(path, offset of the array's `[`, offset of its `]`, the document without the array).
+    Raises ValueError when the document is incomplete; None when it holds no array of records."""
+    file.seek(0)
+    head = file.read(_EDGE_BYTES)
+    tail_offset = max(size - _EDGE_BYTES, 0)
+    file.seek(tail_offset)
+    tail = file.read()
+    if not tail.rstrip(_WHITESPACE).endswith((b"]", b"}")):
+        raise ValueError("the document does not end")  # cut off
+    for path in _RECORD_PATHS:
+        start = _array_start(head, path)
+        if start is None:
+            continue
+        for end in _closing_brackets(tail, tail_offset, path):
+            if end <= start:
+                break
+            skeleton_text = head[:start] + _MARKER + tail[end - tail_offset + 1:]
+            try:
+                skeleton = orjson.loads(skeleton_text)
+            except orjson.JSONDecodeError:
+                continue
+            if _at(skeleton, path) == _MARKER_VALUE:
+                _check_last_record(file, start, end, _record_boundary(file, start))
+                return path, start, end, skeleton
+    return None
+
+
+def _array_start(head: bytes, path: Tuple[str, ...]) -> Optional[int]:
+    position = len(head) - len(head.lstrip(_WHITESPACE))
+    if not path:
+        return position if head[position:position + 1] == b"[" else None
+    for key in path:
+        found = re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*').search(head, position)
+        if found is None:
+            return None
+        position = found.end()
+    return position if head[position:position + 1] == b"[" else None
+
+
+def _closing_brackets(tail: bytes, tail_offset: int, path: Tuple[str, ...]) -> Iterator[int]:
+    """Candidate offsets of the array's `]`, last first: the body's last byte for the body itself."""
+    end = len(tail.rstrip(_WHITESPACE)) - 1
+    if not path:
+        if tail[end:end + 1] == b"]":
+            yield tail_offset + end
+        return
+    for tries, position in enumerate(m.start() for m in reversed(list(re.finditer(rb"\]", tail)))):
+        if tries >= 64:
+            return
+        yield tail_offset + position
+
+
+def _check_last_record(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes]") -> None:
+    """The array's last record must parse: a body cut off inside it and closed by chance (after a
+    nested `]`) is not whole. Looked for in a window before the end that grows until a cut before the
+    last record parses; a record longer than the largest window is left to the segments to tell."""
+    window = SEGMENT_BYTES
+    while True:
+        begin = max(start + 1, end - window)
+        file.seek(begin)
+        text = file.read(end - begin)
+        if not text.strip(_WHITESPACE):
+            return
+        cuts = list(_cuts(text, boundary, tries=64))
+        for cut in cuts:
+            try:
+                orjson.loads(b"[" + text[cut.end():] + b"]")
+                return
+            except orjson.JSONDecodeError:
+                continue
+        if begin == start + 1:
+            orjson.loads(b"[" + text + b"]")  # the whole array: raises if it is not whole
+            return
+        if window >= 8 * SEGMENT_BYTES:
+            if cuts and boundary is not _ANY_BOUNDARY:
+                raise ValueError("the last record of the array is not whole")
+            return
+        window *= 2
+
+
+def _record_boundary(file: IO[bytes], start: int) -> "re.Pattern[bytes]":
+    """Where one record ends and the next begins: `}`, a comma, and the `{` of the next record --
+    with its first key when the first record has one, so that the `},{` inside a record's nested
+    list of objects is seldom taken for it."""
+    file.seek(start + 1)
+    opening = re.match(rb'[ \t\r\n]*\{[ \t\r\n]*("(?:[^"\\]|\\.){1,64}")[ \t\r\n]*:', file.read(256))
+    if opening is None:
+        return _ANY_BOUNDARY
+    key = re.escape(opening.group(1))
+    return re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*(?=\{[ \t\r\n]*" + key + rb"[ \t\r\n]*:)")
+
+
+# Between two records: `}`, a comma and the `{` of the next one (spaces allowed).
+_ANY_BOUNDARY = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*(?=\{)")
+_CUT_TRIES = 16
+
+
+def _cuts(text: bytes, boundary: "re.Pattern[bytes]", tries: int = _CUT_TRIES) -> Iterator["re.Match[bytes]"]:
+    """The last `tries` places where `text` may be cut between two records, last first."""
+    return iter(list(boundary.finditer(text))[-tries:][::-1])
+
+
+def _segments(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes]") -> Iterator[List[Any]]:
+    """The records between offsets start (`[`) and end (`]`), as lists of about SEGMENT_BYTES of text.
+
+    A piece is cut at a record boundary; a cut that falls inside a string or a nested object leaves a
+    piece that does not parse, so the cut before it is tried, then a longer piece.
+    """
+    position, buffer = start + 1, b""
+    while True:
+        want = min(SEGMENT_BYTES, end - position)
+        if want > 0:
+            file.seek(position)
+            chunk = file.read(want)
+            position += len(chunk)
+            buffer += chunk
+        if position >= end:
+            if buffer.strip(_WHITESPACE):
+                yield orjson.loads(b"[" + buffer + b"]")
+            return
+        for cut in _cuts(buffer, boundary):
+            try:
+                records = orjson.loads(b"[" + buffer[:cut.start() + 1] + b"]")
+            except orjson.JSONDecodeError:
+                continue
+            buffer = buffer[cut.end():]
+            yield records
+            break
+
+
+def _released(items: List[Any]) -> Iterator[Any]:
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+def _at(document: Any, path: Tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _with_records(skeleton: Any, path: Tuple[str, ...], records: List[Any]) -> Any:
+    if not path:
+        return records
+    parent = _at(skeleton, path[:-1])
+    parent[path[-1]] = records
+    return skeleton
