@@ -48,3 +48,43 @@ def test_same_result_as_the_cdk(value, fmt):
 def test_same_result_as_the_cdk_for_any_value(moment, fmt, noise):
     for value in (moment.strftime(fmt), moment.strftime(fmt) + noise, noise + moment.strftime(fmt)):
         assert outcome(FAST, value, fmt) == outcome(ORIGINAL, value, fmt), value
+
+
+# ---- slice hashing ----------------------------------------------------------------------------
+
+from airbyte_cdk.sources.types import StreamSlice  # noqa: E402
+from airbyte_cdk.utils.slice_hasher import SliceHasher  # noqa: E402
+
+
+def _slice(start: str, end: str, partition=None) -> StreamSlice:
+    return StreamSlice(partition=partition or {}, cursor_slice={"start_time": start, "end_time": end})
+
+
+def test_equal_slices_hash_equal_and_key_the_same_entry():
+    one, other = _slice("2024-01-01", "2024-01-31", {"chat_id": 7}), _slice("2024-01-01", "2024-01-31", {"chat_id": 7})
+    assert one is not other and hash(one) == hash(other)
+    seen = {one: "january"}
+    assert seen[other] == "january"
+
+
+def test_different_slices_hash_differently():
+    hashes = {hash(_slice(f"2024-01-{day:02d}", "2024-02-01")) for day in range(1, 29)}
+    hashes |= {hash(_slice("2024-01-01", "2024-02-01", {"chat_id": n})) for n in range(50)}
+    assert len(hashes) == 28 + 50
+
+
+def test_key_order_does_not_change_the_hash_and_the_stream_name_does():
+    assert SliceHasher.hash("s", {"a": 1, "b": 2}) == SliceHasher.hash("s", {"b": 2, "a": 1})
+    assert SliceHasher.hash("s", {"a": 1}) != SliceHasher.hash("t", {"a": 1})
+
+
+def test_a_slice_that_is_not_serialisable_is_refused_as_the_cdk_refuses_it():
+    with pytest.raises(ValueError, match="Failed to serialize stream slice"):
+        SliceHasher.hash("s", {"a": object()})
+
+
+def test_the_record_queue_holds_at_most_a_thousand_records():
+    from source_calltracking.source import SourceCalltracking
+
+    source = SourceCalltracking(config={"start_date": "2024-01-01", "ria": {"api_key": "k", "user_id": "1"}})
+    assert source._concurrent_source._queue.maxsize == cdk_speedups.RECORD_QUEUE_SIZE == 1000
