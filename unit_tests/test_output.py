@@ -6,7 +6,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.messages import ReadableOutput
-from source_calltracking.run import secret_variants
+from source_calltracking.run import RecordBatcher, secret_variants
 
 
 def trace(message, stream=None, failure_type="config_error"):
@@ -20,6 +20,54 @@ def test_secret_variants_cover_url_encodings_longest_first():
     variants = secret_variants(["a/b c+d", None, ""])
     assert set(variants) == {"a/b c+d", "a%2Fb%20c%2Bd", "a%2Fb+c%2Bd"}
     assert variants == sorted(variants, key=len, reverse=True)
+
+
+def test_secret_variants_cover_string_escapes_once_and_twice():
+    token = "k'e\\y\"ё"
+    variants = set(secret_variants([token]))
+    assert repr(token.encode())[2:-1] in variants  # as in b'...', the CDK's log of a request body
+    assert json.dumps(token)[1:-1] in variants
+    assert json.dumps(json.dumps(token)[1:-1])[1:-1] in variants  # a JSON log message inside a JSON line
+    line = json.dumps({"log": {"message": json.dumps({"request_body": repr(json.dumps({"access_token": token}).encode())})}})
+    for variant in sorted(variants, key=len, reverse=True):
+        line = line.replace(variant, "****")
+    assert "****" in line and "k\\\\'e" not in line
+
+
+class CountingStream:
+    def __init__(self):
+        self.writes = []
+
+    def write(self, text):
+        self.writes.append(text)
+
+
+def record(n):
+    return '{"type":"RECORD","record":{"stream":"s","data":{"n":%d},"emitted_at":1}}' % n
+
+
+def test_records_are_written_in_batches_and_a_state_never_waits_behind_them():
+    stream = CountingStream()
+    batcher = RecordBatcher(stream)
+    for n in range(1000):
+        batcher.write(record(n))
+    state = '{"type":"STATE","state":{}}'
+    batcher.write(state)
+    batcher.write(record(1000))
+    batcher.flush()
+    lines = "".join(stream.writes).splitlines()
+    assert lines == [record(n) for n in range(1000)] + [state, record(1000)]
+    assert 2 <= len(stream.writes) <= 4  # a full batch or two, the state with the rest, the last record
+    assert stream.writes[-2].endswith(state + "\n")
+
+
+def test_a_log_line_is_written_at_once():
+    stream = CountingStream()
+    batcher = RecordBatcher(stream)
+    batcher.write(record(1))
+    assert stream.writes == []
+    batcher.write('{"type":"LOG","log":{"level":"INFO","message":"x"}}')
+    assert len(stream.writes) == 1 and stream.writes[0].count("\n") == 2
 
 
 def test_repeated_stream_failures_are_told_once_and_summarised():
