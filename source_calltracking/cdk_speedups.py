@@ -14,6 +14,10 @@ when the source is built.
   too) and are never written anywhere.
 - `AirbyteEntrypoint.handle_record_counts` builds a stream descriptor for every record to count it;
   here the descriptor of each stream is built once.
+- `stream_data_to_airbyte_message`, as the concurrent read calls it for every record (no
+  transformer, no schema), matches the record against abstract classes, copies it and runs a
+  no-op type transformer before building the message. For a record that is a plain dict the
+  message is built directly from it (the dict is the selector's own copy, used by nobody else).
 - The queue between the reading threads and the thread that prints holds 10 000 records; with
   UIS rows of a hundred fields that is 100 MB waiting to be printed. 1 000 keeps every worker busy
   (the printer drains it in a tenth of a second) at a tenth of the memory.
@@ -27,12 +31,14 @@ from __future__ import annotations
 import datetime
 import queue
 import re
+import time
 from typing import Any, DefaultDict, Dict, Mapping, Optional, Tuple
 
 import orjson
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.models import AirbyteMessage, Type
+from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
+from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
 from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.sources.declarative import concurrent_declarative_source
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
@@ -98,6 +104,19 @@ def _counted_once_per_stream(original):
     return handle_record_counts
 
 
+def _record_message_directly(original):
+    def to_message(stream_name: str, data_or_message: Any, transformer: Any = None, schema: Any = None,
+                   file_reference: Any = None) -> AirbyteMessage:
+        if type(data_or_message) is dict and transformer is None and not schema:
+            return AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(
+                stream=stream_name, data=data_or_message, emitted_at=time.time_ns() // 1_000_000,
+                file_reference=file_reference))
+        arguments = {"transformer": transformer} if transformer is not None else {}
+        return original(stream_name, data_or_message, schema=schema, file_reference=file_reference, **arguments)
+
+    return to_message
+
+
 class _RecordQueue(queue.Queue):
     """The CDK's record queue, at most RECORD_QUEUE_SIZE items."""
 
@@ -117,4 +136,8 @@ def apply() -> None:
         counted = _counted_once_per_stream(AirbyteEntrypoint.handle_record_counts)
         counted._calltracking = True  # type: ignore[attr-defined]
         AirbyteEntrypoint.handle_record_counts = staticmethod(counted)  # type: ignore[method-assign]
+    if not getattr(concurrent_read_processor.stream_data_to_airbyte_message, "_calltracking", False):
+        direct = _record_message_directly(concurrent_read_processor.stream_data_to_airbyte_message)
+        direct._calltracking = True  # type: ignore[attr-defined]
+        concurrent_read_processor.stream_data_to_airbyte_message = direct  # type: ignore[attr-defined]
     concurrent_declarative_source.Queue = _RecordQueue  # type: ignore[attr-defined, misc]

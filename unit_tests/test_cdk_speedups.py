@@ -88,3 +88,19 @@ def test_the_record_queue_holds_at_most_a_thousand_records():
 
     source = SourceCalltracking(config={"start_date": "2024-01-01", "ria": {"api_key": "k", "user_id": "1"}})
     assert source._concurrent_source._queue.maxsize == cdk_speedups.RECORD_QUEUE_SIZE == 1000
+
+
+def test_a_record_message_built_directly_prints_as_the_cdks_own():
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+    from airbyte_cdk.models import AirbyteLogMessage, Level
+    from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
+    from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message as cdk_own
+
+    direct = concurrent_read_processor.stream_data_to_airbyte_message
+    assert direct is not cdk_own and getattr(direct, "_calltracking", False)
+    data = {"call_id": 1, "marka": None, "tags": [{"a": None}], "city": "Москва"}
+    ours, theirs = direct("ria_calls", dict(data)), cdk_own("ria_calls", dict(data))
+    ours.record.emitted_at = theirs.record.emitted_at = 5
+    assert AirbyteEntrypoint.airbyte_message_to_string(ours) == AirbyteEntrypoint.airbyte_message_to_string(theirs)
+    log = AirbyteLogMessage(level=Level.INFO, message="x")
+    assert direct("ria_calls", log).log == log  # anything but a dict goes the CDK's way
