@@ -104,3 +104,23 @@ def test_a_record_message_built_directly_prints_as_the_cdks_own():
     assert AirbyteEntrypoint.airbyte_message_to_string(ours) == AirbyteEntrypoint.airbyte_message_to_string(theirs)
     log = AirbyteLogMessage(level=Level.INFO, message="x")
     assert direct("ria_calls", log).log == log  # anything but a dict goes the CDK's way
+
+
+def test_the_record_queue_is_first_in_first_out_bounded_and_holds_producers_back():
+    import queue
+    import threading
+    import time
+
+    records = cdk_speedups._RecordQueue(maxsize=10_000)
+    assert records.maxsize == 1000 and records.empty()
+    for n in range(1000):
+        records.put(n)
+    with pytest.raises(queue.Full):
+        records.put("one too many", block=False)  # the CDK's main thread puts this way
+    blocked = threading.Thread(target=records.put, args=("waited",))
+    blocked.start()
+    time.sleep(0.1)
+    assert blocked.is_alive() and records.qsize() == 1000  # a reading thread waits for room
+    assert [records.get() for _ in range(1000)] == list(range(1000))
+    blocked.join(2)
+    assert not blocked.is_alive() and records.get() == "waited" and records.empty()
