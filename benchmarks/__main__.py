@@ -196,6 +196,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f"{connector.per_second / raw.per_second:.2f}" if raw.per_second else "-",
                     f"{connector.max_rss_mb:.0f}", f"{large.max_rss_mb:.0f}" if large else "-",
                     f"{connector.requests} / {minimum}",
+                    f"{large.requests} / {minimum_requests(provider, args.large)[0]}" if large else "-",
                     f"{slow.requests}, {slow.seconds:.2f} s / {bound:.2f} s = {slow.seconds / bound:.2f}" if bound else "-",
                 ])
     finally:
@@ -203,7 +204,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print()
     print(table(rows, [
         "stream", "connector rec/s", "raw rec/s", "ratio", f"RSS MB {args.records // 1000}k",
-        f"RSS MB {args.large // 1000}k" if args.large else "RSS MB large", "requests / minimum",
+        f"RSS MB {args.large // 1000}k" if args.large else "RSS MB large", f"requests / minimum {args.records // 1000}k",
+        f"requests / minimum {args.large // 1000}k" if args.large else "requests large",
         f"latency: requests, wall / bound ({args.latency * 1000:.0f} ms)",
     ]))
     print(f"\nrec/s: records / seconds from the first request to the last output line; ratio = connector / raw loop "
