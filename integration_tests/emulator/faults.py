@@ -10,7 +10,8 @@ from typing import Callable, List, Optional, Union
 @dataclass
 class Fault:
     vendor: str
-    kind: str  # "response" (send `response` instead), "reset", "timeout", "truncate"
+    kind: str  # "response" (send `response` instead), "reset", "timeout", "truncate" (a shorter body, its
+    # length announced), "drop" (the full length announced, the connection closed half-way)
     times: int = 1  # how many matching requests it affects; -1 = forever
     response: Optional[Union[object, Callable]] = None
     seconds: float = 0.0

@@ -181,6 +181,13 @@ class Emulator:
             for name, value in response.headers.items():
                 http.send_header(name, value)
             http.end_headers()
+            if fault is not None and fault.kind == "drop":
+                # The whole length announced, half the body sent, then the connection closed.
+                http.wfile.write(body_out[: len(body_out) // 2])
+                http.wfile.flush()
+                http.close_connection = True
+                http.connection.shutdown(2)
+                return
             http.wfile.write(body_out)
         except (BrokenPipeError, ConnectionResetError):
             pass
