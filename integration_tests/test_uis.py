@@ -324,6 +324,19 @@ def test_the_minute_limit_is_waited_out_then_the_read_goes_on(emulator):
     assert len(bodies(emulator)) == 4 + vendor.errors_sent.count("limit_exceeded")
 
 
+def test_requests_are_paced_by_the_minute_budget_the_answers_report(emulator):
+    vendor = uis(emulator)
+    vendor.timelines["get.calls_report"] = spread(25_000, START_DATE, END)  # 2 windows: 2 + 1 pages
+    vendor.set_budget(UIS_ACCESS_TOKEN, minute_limit=3, minute_seconds=1)
+    output = run_read(uis_config(emulator, concurrency_level=2), ["uis_calls"])
+    assert not output.errors, error_messages(output)
+    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.calls_report", START_DATE, END)
+    assert vendor.errors_sent == []  # never asked for more than the minute grants
+    assert len(bodies(emulator, "get.calls_report")) == 3
+    waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
+    assert waits and waits[0].startswith("UIS: 1 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s")
+
+
 def test_the_emulator_counts_the_budgets_down_in_metadata(emulator):
     import requests
 

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import pkgutil
 import re
+import time
 from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
 
@@ -25,7 +26,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_han
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.offset_increment import OffsetIncrement
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 
 logger = logging.getLogger("airbyte")
@@ -448,6 +449,41 @@ UIS_PAGE_SIZE = 10_000  # the API's maximum `limit`
 UIS_MAX_OFFSET = 100_000  # the API's maximum `offset`: one request reads at most 110000 rows
 _TOTAL_ITEMS = "_uis_total_items"
 _LOGGER = logging.getLogger("airbyte")
+
+
+@dataclass
+class UisErrorHandler(ParseOnceErrorHandler):
+    """The UIS error handler, pacing requests by the budget every answer reports.
+
+    Each result carries `metadata.limits` (`minute_remaining`, `minute_reset`; the limits differ
+    per account). When fewer requests are left in the minute than can be in flight at once
+    (`concurrency_level`), the thread waits for the minute to reset before it sends its next
+    request, so the API is not asked for more than it grants. A `limit_exceeded` that still comes
+    (another client spending the same budget) is waited out and retried by the filters as before.
+    """
+
+    MAX_WAIT_SECONDS = 120
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+        resolution = super().interpret_response(response_or_exception)
+        if resolution.response_action == ResponseAction.SUCCESS and isinstance(response_or_exception, requests.Response):
+            self._wait_when_the_minute_is_spent(json_body(response_or_exception))
+        return resolution
+
+    def _wait_when_the_minute_is_spent(self, body: Any) -> None:
+        result = body.get("result") if isinstance(body, dict) else None
+        metadata = result.get("metadata") if isinstance(result, dict) else None
+        limits = metadata.get("limits") if isinstance(metadata, dict) else None
+        if not isinstance(limits, dict):
+            return
+        remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
+        in_flight = int((self.config or {}).get("concurrency_level") or 4)
+        if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= self.MAX_WAIT_SECONDS:
+            _LOGGER.info(
+                f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
+                f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
+            )
+            time.sleep(reset)
 
 
 @dataclass
