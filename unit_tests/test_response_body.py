@@ -168,7 +168,7 @@ def test_any_cut_off_answer_is_refused_before_a_record_is_read(calls, data):
     assert body is None and not spooled
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "tags", "note"]), json_values, max_size=4), min_size=30, max_size=60), st.data())
 def test_any_cut_off_bare_array_of_records_is_refused_before_a_record_is_read(calls, data):
     # Records that start with the same key, as every vendor's do: their boundaries can be told from
