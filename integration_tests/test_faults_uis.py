@@ -158,10 +158,23 @@ def test_transient_faults_are_retried_and_every_row_arrives(emulator, name):
             assert sent == WINDOWS + extra[stream]  # one retry per failed request, no more
 
 
-def test_the_minute_budget_of_the_token_is_waited_out(emulator):
-    """The real per-minute budget, counted down by the emulator: refused requests are waited out."""
+def test_the_minute_budget_of_the_token_is_kept_to_without_a_refusal(emulator):
+    """The real per-minute budget, counted down by the emulator and reported in every answer: the
+    connector waits for the minute to reset instead of being refused."""
     config = fast_config(emulator, concurrency_level=1)
-    uis(emulator).set_budget(UIS_ACCESS_TOKEN, minute_limit=3, minute_seconds=2)  # six windows: at least one refusal
+    uis(emulator).set_budget(UIS_ACCESS_TOKEN, minute_limit=3, minute_seconds=2)  # six windows: two minutes' worth
+    output = run_read(config, ["uis_calls"])
+    assert not output.errors, error_messages(output)
+    assert ids_of(output, "uis_calls") == all_ids(emulator, "uis_calls")
+    assert uis(emulator).errors_sent == [] and len(emulator.requests_to("uis")) == WINDOWS
+    assert any("left in this minute's Data API budget" in (m.log.message or "") for m in output.logs)
+
+
+def test_a_burst_beyond_the_minute_budget_is_refused_then_waited_out(emulator):
+    """More requests in flight at once than the minute allows (or another client spending the same
+    budget): the refused ones are waited out and retried, and no row is lost."""
+    config = fast_config(emulator, concurrency_level=4)
+    uis(emulator).set_budget(UIS_ACCESS_TOKEN, minute_limit=2, minute_seconds=1)
     output = run_read(config, ["uis_calls"])
     assert not output.errors, error_messages(output)
     assert ids_of(output, "uis_calls") == all_ids(emulator, "uis_calls")
