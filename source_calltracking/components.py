@@ -20,7 +20,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking import callkeeper_statuses
-from source_calltracking.response_body import cached_json, json_body, read_streamed_body, spooled_records
+from source_calltracking.response_body import cached_json, json_body, read_streamed_body, released, spooled_records
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.offset_increment import OffsetIncrement
@@ -30,18 +30,6 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 
 logger = logging.getLogger("airbyte")
-
-
-def _released(items: list, keep: Any = None) -> Iterator[Any]:
-    """The items of a list of the parsed body, in order, each let go of once handed over (those
-    `keep` refuses are skipped): a page's memory is returned as its records move on, instead of
-    when the last one has."""
-    items.reverse()
-    pop = items.pop
-    while items:
-        item = pop()
-        if keep is None or keep(item):
-            yield item
 
 
 def _is_object(item: Any) -> bool:
@@ -60,7 +48,7 @@ class ParseOnceErrorHandler(DefaultErrorHandler):
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
         if type(response_or_exception) is requests.Response:
             # A streamed answer (RIA.com, CallKeeper REST) is read here, a large array into a file.
-            interrupted = read_streamed_body(response_or_exception, self._provider_name())
+            interrupted = read_streamed_body(response_or_exception, self._provider)
             if interrupted is not None:
                 return super().interpret_response(interrupted)
             # A class, not a closure assigned to `response.json`: the closure made a reference
@@ -72,9 +60,6 @@ class ParseOnceErrorHandler(DefaultErrorHandler):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._provider = str((parameters or {}).get("provider_name") or "The API")
-
-    def _provider_name(self) -> str:
-        return self._provider
 
 
 class _ParsedOnceResponse(requests.Response):
@@ -97,7 +82,7 @@ class CalltrackingRecordExtractor(RecordExtractor):
             calls = body["payload"]
         else:
             calls = []
-        return _released(calls, _is_object)
+        return released(calls, _is_object)
 
 
 @dataclass
@@ -112,7 +97,7 @@ class ArrayRecordExtractor(RecordExtractor):
         if spooled is not None:
             return filter(_is_object, spooled.items())
         body = json_body(response)
-        return _released(body, _is_object) if isinstance(body, list) else []
+        return released(body, _is_object) if isinstance(body, list) else []
 
 
 @dataclass
@@ -344,7 +329,7 @@ def callkeeper_records(body: Any) -> Iterable[Dict[str, Any]]:
             return [{"id": key, **value} if "id" not in value else value for key, value in body.items()]
         return [body] if body else []
     if isinstance(body, list):
-        return _released(body, _is_callkeeper_record)
+        return released(body, _is_callkeeper_record)
     return []
 
 
@@ -517,7 +502,7 @@ class UisRecordExtractor(RecordExtractor):
                 raise self._not_rows(rows)
             # An empty object carries nothing, and the CDK's read loop stops silently on a record
             # that is empty (Record is a Mapping: falsy), losing the rest of the sync.
-            return _released(rows, bool)
+            return released(rows, bool)
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         data = error.get("data") if isinstance(error.get("data"), dict) else {}
         if data.get("mnemonic") == "method_not_found":

@@ -99,11 +99,12 @@ class StreamedJsonDecoder(JsonDecoder):
 class SpooledRecords:
     """The records of a large body, left in its temporary file, parsed a segment at a time."""
 
-    def __init__(self, file: IO[bytes], start: int, end: int, path: Tuple[str, ...], provider: str) -> None:
+    def __init__(self, file: IO[bytes], start: int, end: int, path: Tuple[str, ...], boundary: "re.Pattern[bytes]",
+                 provider: str) -> None:
         self.path = path  # where the records were in the document: () for the body itself
         self._provider = provider
         self._file = file
-        self._segments = _segments(file, start, end, _record_boundary(file, start))
+        self._segments = _segments(file, start, end, boundary)
         self._first: List[Any] = next(self._segments, [])  # for the filters' view of the body
 
     @property
@@ -115,10 +116,10 @@ class SpooledRecords:
         try:
             first, self._first = self._first, []
             count = len(first)
-            yield from _released(first)
+            yield from released(first)
             for segment in self._segments:
                 count += len(segment)
-                yield from _released(segment)
+                yield from released(segment)
         except orjson.JSONDecodeError as error:
             # Whole at both ends but garbled inside: the records before were emitted; the window's
             # state is not saved, so the next sync reads it again.
@@ -183,9 +184,9 @@ def _take_large_body(response: requests.Response, spool: IO[bytes], provider: st
         response._content = spool.read()  # type: ignore[attr-defined]
         spool.close()
         return
-    path, start, end, skeleton = found
+    path, start, end, skeleton, boundary = found
     try:
-        records = SpooledRecords(spool, start, end, path, provider)
+        records = SpooledRecords(spool, start, end, path, boundary, provider)
     except orjson.JSONDecodeError:
         spool.close()
         remember_body(response, NOT_JSON)
@@ -195,8 +196,9 @@ def _take_large_body(response: requests.Response, spool: IO[bytes], provider: st
     weakref.finalize(response, spool.close)  # a response dropped unread (a retry, a failure)
 
 
-def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...], int, int, Any]]:
-    """(path, offset of the array's `[`, offset of its `]`, the document without the array).
+def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...], int, int, Any, "re.Pattern[bytes]"]]:
+    """(path, offset of the array's `[`, offset of its `]`, the document without the array, the
+    boundary between its records).
     Raises ValueError when the document is incomplete; None when it holds no array of records."""
     file.seek(0)
     head = file.read(_EDGE_BYTES)
@@ -218,8 +220,9 @@ def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...],
             except orjson.JSONDecodeError:
                 continue
             if _at(skeleton, path) == _MARKER_VALUE:
-                _check_last_record(file, start, end, _record_boundary(file, start))
-                return path, start, end, skeleton
+                boundary = _record_boundary(file, start)
+                _check_last_record(file, start, end, boundary)
+                return path, start, end, skeleton, boundary
     return None
 
 
@@ -331,10 +334,16 @@ def _segments(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes
             break
 
 
-def _released(items: List[Any]) -> Iterator[Any]:
+def released(items: List[Any], keep: Any = None) -> Iterator[Any]:
+    """The items of a list of a parsed body, in order, each let go of once handed over (those `keep`
+    refuses are skipped): a page's memory is returned as its records move on, instead of when the
+    last one has."""
     items.reverse()
+    pop = items.pop
     while items:
-        yield items.pop()
+        item = pop()
+        if keep is None or keep(item):
+            yield item
 
 
 def _at(document: Any, path: Tuple[str, ...]) -> Any:

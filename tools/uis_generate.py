@@ -45,6 +45,14 @@ def requested_fields(method: Mapping[str, Any]) -> List[str]:
     return [f["name"] for f in method["fields"] if not f.get("example_only")]
 
 
+def _with_codes(description: str, codes: Any) -> str:
+    """The documented codes go in the description, not in a JSON-schema `enum`: a code the vendor
+    adds later would make every record that carries it invalid against the stream's schema."""
+    if codes and not all(code in description for code in codes):
+        return f"{description} Documented values: {', '.join(codes)}."
+    return description
+
+
 def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
     types = [field["type"], *field.get("also", [])]
     prop: Dict[str, Any] = {"type": types + ["null"]}
@@ -52,10 +60,7 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
     if field.get("format"):
         prop.update(FORMATS[field["format"]])
         description = f"{description} Format: {field['format']}."
-    if field.get("enum") and not all(code in description for code in field["enum"]):
-        # The codes go in the description, not in a JSON-schema `enum`: a code the vendor adds later
-        # would make every record that carries it invalid against the stream's schema.
-        description = f"{description} Documented values: {', '.join(field['enum'])}."
+    description = _with_codes(description, field.get("enum"))
     if field["type"] == "array":
         if "items" in field and isinstance(field["items"], list):
             prop["items"] = {
@@ -65,9 +70,7 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
             }
         else:
             item = dict(field.get("items") or {"type": "string"})
-            codes = item.pop("enum", None)
-            if codes and not all(code in description for code in codes):
-                description = f"{description} Documented values: {', '.join(codes)}."
+            description = _with_codes(description, item.pop("enum", None))
             prop["items"] = item
     if field["type"] == "object":
         prop["additionalProperties"] = True
