@@ -1,11 +1,15 @@
+import contextlib
+
 import pytest
 
+from integration_tests.emulator.variation import session_variation
 from integration_tests.emulator.world import build_world, world_config
 
 
 @pytest.fixture
 def emulator():
-    """A fresh emulated world per test, so that faults and data changes never leak between tests."""
+    """A fresh emulated world per test, so that faults and data changes never leak between tests. Its
+    servers answer as this session's seed chose (see emulator/variation.py)."""
     with build_world() as world:
         yield world
 
@@ -13,3 +17,16 @@ def emulator():
 @pytest.fixture
 def config(emulator):
     return world_config(emulator)
+
+
+@pytest.fixture
+def world_with():
+    """`emulator = world_with(ckct_page_length=50)`: a started world whose servers make these choices,
+    and this session's seed for the rest; stopped at the end of the test."""
+    stack = contextlib.ExitStack()
+
+    def make(**choices):
+        return stack.enter_context(build_world(variation=session_variation().but(**choices)))
+
+    with stack:
+        yield make

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -100,32 +101,31 @@ def test_every_stream_reads_every_record_once_and_matches_its_schema(emulator):
     got = records_by_stream(output)
     checks = validators()
     for stream in WINDOWED:
-        ids = [r["id"] for r in got[stream]]
+        ids = [int(r["id"]) for r in got[stream]]
         assert len(ids) == len(set(ids)), f"{stream}: duplicates"
         assert sorted(ids) == held_ids(emulator, stream), f"{stream}: not what the API holds"
         for record in got[stream]:
             checks[stream].validate(record)
     assert len(got["callkeeper_calls"]) == 1500 and len(got["callkeeper_tap2calls"]) == 300
-    assert got["callkeeper_user"] == [vendor(emulator).accounts[0].user]
+    assert got["callkeeper_user"] == [{**vendor(emulator).accounts[0].user, "_invalid_fields": None}]
     checks["callkeeper_user"].validate(got["callkeeper_user"][0])
 
 
 @pytest.mark.parametrize(
-    "response_shape,user_shape,numbers_as_strings",
-    [("array", "object", False), ("keyed", "result", True), ("result_keyed", "array", False)],
+    "container,user_container,numbers_as_strings",
+    [("array", "object", False), ("keyed", "result", True), ("result_keyed", "array", False), ("result", "array", True)],
 )
-def test_every_answer_shape_gives_the_same_records(emulator, response_shape, user_shape, numbers_as_strings):
+def test_every_answer_shape_gives_the_same_records(world_with, container, user_container, numbers_as_strings):
     """The document shows no answer of the read methods: a bare array, an object keyed by id and
     {"result": {id: call}} work as well as {"result": [...]}, and so do the three user shapes.
     Numbers sent as strings (as an uncast PHP answer would) are passed through and still decoded."""
-    vendor(emulator).response_shape = response_shape
-    vendor(emulator).user_shape = user_shape
-    vendor(emulator).numbers_as_strings = numbers_as_strings
+    emulator = world_with(callkeeper_container=container, callkeeper_user_container=user_container,
+                          numbers_as_strings=numbers_as_strings)
     output = run_read(ck_config(emulator, window_days=31), ["callkeeper_calls", "callkeeper_user"], sync_mode=SyncMode.full_refresh)
     assert not output.errors, error_messages(output)
     got = records_by_stream(output)
     assert sorted(int(r["id"]) for r in got["callkeeper_calls"]) == held_ids(emulator, "callkeeper_calls")
-    assert got["callkeeper_user"] == [vendor(emulator).accounts[0].user]
+    assert got["callkeeper_user"] == [{**vendor(emulator).accounts[0].user, "_invalid_fields": None}]
     validator = validators()["callkeeper_calls"]
     for record in got["callkeeper_calls"]:
         validator.validate(record)
@@ -137,7 +137,7 @@ def test_every_answer_shape_gives_the_same_records(emulator, response_shape, use
 def test_completed_and_by_status_streams_hold_what_their_methods_select(emulator):
     output = run_read(ck_config(emulator, statuses=["200/200", "200/487", "811/0"], window_days=31), CALL_STREAMS)
     got = records_by_stream(output)
-    pairs = lambda stream: {(r["status_code"], r["status2_code"]) for r in got[stream]}  # noqa: E731
+    pairs = lambda stream: {(int(r["status_code"]), int(r["status2_code"])) for r in got[stream]}  # noqa: E731
     assert pairs("callkeeper_calls") == set(STATUS_PAIRS)
     assert pairs("callkeeper_completed_calls") == set(STATUS_PAIRS) - {(1, 0), (2, 0)}
     assert pairs("callkeeper_calls_by_status") == {(200, 200), (200, 487), (811, 0)}
@@ -149,7 +149,7 @@ def test_completed_and_by_status_streams_hold_what_their_methods_select(emulator
 def test_status_pairs_are_decoded_from_the_documents_table(emulator):
     output = run_read(ck_config(emulator, window_days=31), ["callkeeper_calls"])
     calls = records_by_stream(output)["callkeeper_calls"]
-    by_pair = {(r["status_code"], r["status2_code"]): r for r in calls}
+    by_pair = {(int(r["status_code"]), int(r["status2_code"])): r for r in calls}
     success = by_pair[(200, 200)]
     assert (success["status_title"], success["status_description"]) == ("Звонок прошел успешно", "Успешный звонок. Всё прошло хорошо")
     no_answer = by_pair[(200, 487)]
@@ -159,8 +159,8 @@ def test_status_pairs_are_decoded_from_the_documents_table(emulator):
     # A pair the table does not list stays null (the CDK leaves null values out of the record).
     assert by_pair[(999, 0)].get("status_title") is None and by_pair[(999, 0)].get("status_description") is None
     for record in calls:
-        assert (record.get("status_title"), record.get("status_description")) == STATUSES.get(
-            (record["status_code"], record["status2_code"]), (None, None))
+        assert (record["status_title"], record["status_description"]) == STATUSES.get(
+            (int(record["status_code"]), int(record["status2_code"])), (None, None))
 
 
 def test_the_status_table_is_the_documents_table():
@@ -173,32 +173,66 @@ def test_the_status_table_is_the_documents_table():
     assert decode(200, 999) == decode(None, None) == decode("abc", 0) == (None, None)
 
 
+DOCUMENTED_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")  # the document's 2005-08-15T23:59:59
+
+
 def test_each_stream_spends_one_request_per_window_and_windows_meet_exactly(emulator):
-    """60 days in windows of 10: 6 requests per stream, bounds with an explicit UTC offset, no gap."""
+    """60 days in windows of 10: 6 requests per stream, each window asked for in the document's form
+    one second wider at each end, in `time_zone` (UTC when none is configured), always sent."""
     config = ck_config(emulator, window_days=10)
     config["end_date"] = "2024-02-29"
     output = run_read(config, list(WINDOWED))
-    assert not output.errors
+    assert not output.errors, error_messages(output)
     for stream, method in WINDOWED.items():
         requests = [params_of(r) for r in emulator.requests_to("callkeeper", "/" + method + "?")]
         assert len(requests) == 6, stream
+        assert all(DOCUMENTED_BOUND.fullmatch(p["date[from]"]) and DOCUMENTED_BOUND.fullmatch(p["date[to]"]) for p in requests)
+        assert {p["time_zone"] for p in requests} == {"UTC"}
         windows = sorted((p["date[from]"], p["date[to]"]) for p in requests)
-        assert windows[0][0] == "2024-01-01T00:00:00+00:00" and windows[-1][1] == "2024-02-29T23:59:59+00:00"
+        assert windows[0][0] == "2023-12-31T23:59:59" and windows[-1][1] == "2024-03-01T00:00:00"
         for (_, previous_end), (next_start, _) in zip(windows, windows[1:]):
-            end = dt.datetime.fromisoformat(previous_end)
-            assert dt.datetime.fromisoformat(next_start) == end + dt.timedelta(seconds=1)
+            # The previous window asked up to the next one's first second; the next from the previous one's last.
+            assert dt.datetime.fromisoformat(next_start) == dt.datetime.fromisoformat(previous_end) - dt.timedelta(seconds=1)
         key_param = "apiak" if method == "getT2C" else "api_key"
         assert all(p[key_param] == CALLKEEPER_API_KEY for p in requests)
-        assert all(("api_key" in p) != ("apiak" in p) and "time_zone" not in p for p in requests)
-
-
-def test_time_zone_is_passed_and_the_windows_still_mean_utc(emulator):
-    output = run_read(ck_config(emulator, time_zone="Asia/Vladivostok"), ["callkeeper_calls", "callkeeper_tap2calls"])
-    assert not output.errors
-    assert {params_of(r).get("time_zone") for r in emulator.requests_to("callkeeper")} == {"Asia/Vladivostok"}
+        assert all(("api_key" in p) != ("apiak" in p) for p in requests)
     got = records_by_stream(output)
-    assert sorted(r["id"] for r in got["callkeeper_calls"]) == held_ids(emulator, "callkeeper_calls")
-    assert sorted(r["id"] for r in got["callkeeper_tap2calls"]) == held_ids(emulator, "callkeeper_tap2calls")
+    for stream in WINDOWED:
+        ids = [int(r["id"]) for r in got[stream]]
+        assert sorted(ids) == held_ids(emulator, stream, until="2024-02-29T23:59:59") and len(ids) == len(set(ids))
+
+
+def test_the_window_goes_out_as_wall_clock_time_in_the_time_zone(emulator):
+    """Regression: the bounds went out as 2024-01-01T00:00:00+00:00, a form the document never shows,
+    which a server that reads only its documented forms answers with 406 "Wrong data type!"."""
+    output = run_read(ck_config(emulator, time_zone="Asia/Vladivostok", window_days=31), ["callkeeper_calls", "callkeeper_tap2calls"])
+    assert not output.errors, error_messages(output)
+    requests = [params_of(r) for r in emulator.requests_to("callkeeper")]
+    assert {p.get("time_zone") for p in requests} == {"Asia/Vladivostok"}
+    assert min(p["date[from]"] for p in requests) == "2024-01-01T09:59:59"  # 2023-12-31 23:59:59 UTC, at UTC+10
+    got = records_by_stream(output)
+    assert sorted(int(r["id"]) for r in got["callkeeper_calls"]) == held_ids(emulator, "callkeeper_calls")
+    assert sorted(int(r["id"]) for r in got["callkeeper_tap2calls"]) == held_ids(emulator, "callkeeper_tap2calls")
+
+
+@pytest.mark.parametrize("to_bound", ["inclusive", "exclusive"])
+@pytest.mark.parametrize("repeated_hour", [0, 1])
+def test_windows_meet_without_a_gap_or_an_overlap_across_a_daylight_saving_change(world_with, to_bound, repeated_hour):
+    """Kyiv turns its clocks back at 04:00 on 2024-10-27 (01:00 UTC): 03:00-04:00 happens twice. A
+    window boundary at 00:30 UTC falls inside it, with a call every 30 s around it. Whichever way the
+    server reads `date[to]` and the repeated hour, every call arrives once."""
+    emulator = world_with(callkeeper_to_bound=to_bound, callkeeper_repeated_hour=repeated_hour)
+    calls = vendor(emulator).accounts[0].calls
+    calls.start, calls.step_seconds, calls.count = dt.datetime(2024, 10, 26, 20, tzinfo=dt.timezone.utc), 30, 1200  # 20:00-06:00 UTC
+    config = world_config(emulator, ["callkeeper"], start_date="2024-10-20T00:30:00Z", end_date="2024-10-31")
+    config["callkeeper"].update(time_zone="Europe/Kyiv", window_days=7)
+    output = run_read(config, ["callkeeper_calls"], sync_mode=SyncMode.full_refresh)
+    assert not output.errors, error_messages(output)
+    ids = [int(r["id"]) for r in records_by_stream(output)["callkeeper_calls"]]
+    assert len(ids) == len(set(ids)) == 1200
+    assert sorted(ids) == held_ids(emulator, "callkeeper_calls", "2024-10-20", "2024-11-01")
+    bounds = {params_of(r)["date[to]"] for r in emulator.requests_to("callkeeper", "/getCallsInfo")}
+    assert "2024-10-27T04:00:00" in bounds  # moved out of the repeated hour, to a time that happens once
 
 
 def test_a_period_without_calls_is_empty_not_an_error(emulator):
@@ -225,11 +259,11 @@ def test_incremental_round_trip_returns_new_calls_and_the_lookback(emulator):
     assert not second.errors
     cursor = dt.datetime.fromisoformat(state["date"])
     expected = held_ids(emulator, "callkeeper_calls", (cursor - dt.timedelta(days=1)).isoformat(), "2100-01-01")
-    assert sorted(r.record.data["id"] for r in second.records) == sorted(expected)
+    assert sorted(int(r.record.data["id"]) for r in second.records) == sorted(expected)
     assert len(expected) > 300
     assert final_state(second, "callkeeper_calls")["date"] == calls.last_time.strftime("%Y-%m-%d %H:%M:%S")
     first_window = min(params_of(r)["date[from]"] for r in emulator.requests_to("callkeeper", "/getCallsInfo"))
-    assert first_window == (cursor - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    assert first_window == (cursor - dt.timedelta(days=1, seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def test_a_server_error_is_retried(emulator):

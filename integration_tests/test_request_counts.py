@@ -33,12 +33,14 @@ def test_uis_calls_spend_ceil_rows_per_10000_per_window(concurrency):
 
 
 @pytest.mark.parametrize("concurrency", [1, 8])
-def test_calltracking_calls_spend_one_request_per_page_of_1000(concurrency):
+def test_calltracking_calls_spend_one_request_per_page_the_server_sends(concurrency):
+    """Pages of the server's length; with page counters, no request past the last page."""
     emulator, output = read_main_stream("callkeeper_calltracking", "calltracking_calls", scale=1, concurrency=concurrency)
     assert len(output.records) == 2500
     requests = [r.query for r in emulator.requests_to("ckct", "/call/get/")]
     assert len(requests) == len(set(requests)) == len(emulator.requests_to("ckct"))
-    assert len(requests) == minimum_requests("callkeeper_calltracking", 2500)[0] == 5
+    assert len(requests) == minimum_requests("callkeeper_calltracking", 2500, emulator.variation)[0]
+    assert minimum_requests("callkeeper_calltracking", 2500)[0] == 5  # the sample's 1000 a page, with counters
 
 
 @pytest.mark.parametrize("concurrency", [1, 8])

@@ -544,19 +544,19 @@ def test_manifest_fields_schemas_and_emulator_agree_with_the_field_table():
 
 def test_paging_never_asks_past_offset_100000_and_says_why():
     """For a request that cannot be split (the v3.0 methods take no dates) the rest is not dropped silently."""
-    import requests
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_calltracking.components import UisOffsetPagination
+    from source_calltracking.components import UisOffsetPages
 
-    pagination = UisOffsetPagination(config={}, page_size=10000, parameters={"method": "get.sales_report"},
-                                     inject_on_first_request=True)
-    response = requests.Response()
-    response._uis_total_items = 150_000
-    assert pagination.next_page_token(response, 10000, None, 90_000) == 100_000
+    pagination = UisOffsetPages(config={}, parameters={"method": "get.sales_report", "provider_name": "UIS"})
+    holding = lambda total: {"result": {"data": [], "metadata": {"total_items": total}}}  # noqa: E731
+    assert pagination.next_position(holding(150_000), 90_000, 10_000) == 100_000
     with pytest.raises(AirbyteTracedException) as raised:
-        pagination.next_page_token(response, 10000, None, 100_000)
+        pagination.next_position(holding(150_000), 100_000, 10_000)
     assert raised.value.message.startswith("UIS: get.sales_report answered with 150000 rows for one request, more than the 110000")
-    response._uis_total_items = 110_000
-    assert pagination.next_page_token(response, 10000, None, 100_000) is None  # everything read
-    assert pagination.next_page_token(response, 9999, None, 0) is None  # a short page ends the window
+    assert pagination.next_position(holding(110_000), 100_000, 10_000) is None  # everything read
+    # The page length is the server's: a page shorter than the `limit` asked is not the last one.
+    assert pagination.next_position(holding(30_000), 0, 9_999) == 9_999
+    assert pagination.next_position(holding(30_000), 9_999, 0) is None  # an empty page ends the window
+
+

@@ -9,7 +9,8 @@ import pkgutil
 import re
 import time
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Tuple, Union
+from zoneinfo import ZoneInfo
 
 import orjson
 import requests
@@ -20,8 +21,14 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy 
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking import callkeeper_statuses
+from source_calltracking.reconciliation import ReconciledPagination, WindowLedgerFilter
 from source_calltracking.response_body import cached_json, json_body, read_streamed_body, released, spooled_records
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
+    InterpolatedRequestOptionsProvider,
+)
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.offset_increment import OffsetIncrement
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
@@ -101,37 +108,72 @@ class ArrayRecordExtractor(RecordExtractor):
 
 
 @dataclass
-class CalltrackingPageIncrement(PageIncrement):
-    """Pages from 0; besides a short or empty page, the envelope's `ofPages` says when to stop,
-    which saves the request that would only answer "Incorrect page is set"."""
+class CalltrackingPages(ReconciledPagination):
+    """Pages from 0 until the server says the window is done; the page length is the server's.
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any],
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        next_page = super().next_page_token(response, last_page_size, last_record, last_page_token_value)
-        if next_page is None:
-            return None
-        body = json_body(response)
-        if isinstance(body, dict):
-            of_pages = _of_pages(body)
-            if of_pages is not None and next_page >= of_pages:
-                return None
-        return next_page
+    "Метод получения звонков пользователя" describes `pageLength` as "the maximum number of calls on
+    one page" -- 1000 is only its sample's value -- beside `totalLength` and `ofPages`, and shows them
+    under `info` while describing them under `inbound`; "API коллтрекинг" shows a bare array with no
+    counters at all. So: with counters (in `inbound`, in `info`, or both; `inbound` first), read until
+    `ofPages` and check the calls received against `totalLength`; without them, until an empty page or
+    "Incorrect page is set". A short page is never taken for the last one.
+    """
+
+    records_word = "calls"
+
+    def reported_count(self, body: Any) -> Optional[int]:
+        if _ckct_error(body) == "No rows found":
+            return 0
+        return _ckct_counter(body, "totalLength")
+
+    def next_position(self, body: Any, position: int, on_page: int) -> Optional[int]:
+        if _ckct_error(body):
+            return None  # "No rows found", "Incorrect page is set": the window has no more pages
+        of_pages = _ckct_counter(body, "ofPages")
+        if of_pages is not None:
+            return position + 1 if position + 1 < of_pages else None
+        return position + 1 if on_page else None
 
 
-def _of_pages(body: Mapping[str, Any]) -> Optional[int]:
-    # Seed 000 shows the page counters under `info` but describes them under `inbound`.
-    for section in ("info", "inbound"):
-        value = body.get(section, {}).get("ofPages") if isinstance(body.get(section), dict) else None
-        if isinstance(value, int):
+def _ckct_error(body: Any) -> Optional[str]:
+    inbound = body.get("inbound") if isinstance(body, dict) else None
+    return inbound.get("error") if isinstance(inbound, dict) else None
+
+
+def _ckct_counter(body: Any, name: str) -> Optional[int]:
+    """A page counter from `inbound`, else `info` (a number, or a number as text)."""
+    if not isinstance(body, dict):
+        return None
+    for section in ("inbound", "info"):
+        part = body.get(section)
+        value = part.get(name) if isinstance(part, dict) else None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def calltracking_record_id(record: Mapping[str, Any]) -> str:
+    """The call's id: `universalId` (the newer record shape) or `callId` (the older one); without
+    either, a hash of the call's content, stable and unique."""
+    key = _calltracking_call_key(record)
+    if key is not None:
+        return key
+    return "sha1:" + hashlib.sha1(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _calltracking_call_key(record: Mapping[str, Any]) -> Optional[str]:
+    key = record.get("universalId") or record.get("callId")
+    return None if key in (None, "") else str(key)
+
+
+@dataclass
+class CalltrackingLedgerFilter(WindowLedgerFilter):
+    """The window ledger of ckct.ru, keyed by the call's id (the record is read before `record_id` is added)."""
+
+    def record_key(self, parameters: Mapping[str, Any]):
+        return _calltracking_call_key
 
 
 @dataclass
@@ -151,9 +193,7 @@ class CalltrackingRecordKeys(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        key = record.get("universalId") or record.get("callId")
-        # Without an id from the API, a hash of the call's content keeps the key stable and unique.
-        record["record_id"] = str(key) if key not in (None, "") else "sha1:" + hashlib.sha1(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        record["record_id"] = calltracking_record_id(record)
         record["call_datetime"] = _as_cursor(record.get("callTime")) or _as_cursor(record.get("timeStart")) or _window_start(stream_slice)
 
 
@@ -195,7 +235,8 @@ class SchemaTypeGuard(RecordTransformation):
 
     A value of the wrong type is converted when that loses nothing ("42" -> 42 for an integer,
     7 -> "7" for a string); otherwise it is set to null and moved, as text, into
-    `_invalid_fields` so nothing is lost and nothing breaks the destination's typed columns. Each
+    `_invalid_fields` so nothing is lost and nothing breaks the destination's typed columns.
+    `_invalid_fields` is in every record, null when every value was right. Each
     (stream, field) is reported once in the log, so a vendor change is never silent. A plain
     type check per field, not a JSON-schema validation per record: that would cost more than the
     rest of the sync.
@@ -218,7 +259,9 @@ class SchemaTypeGuard(RecordTransformation):
     ) -> None:
         fields = self._types
         invalid = record.get("_invalid_fields")
-        if invalid is not None and not isinstance(invalid, dict):  # the API's own field of that name
+        if invalid is None:
+            record["_invalid_fields"] = None  # in every record, so that every record has the same keys
+        elif not isinstance(invalid, dict):  # the API's own field of that name
             record["_invalid_fields"] = {"_invalid_fields": orjson.dumps(invalid).decode()}
         wrong = [
             (key, value, field)
@@ -349,6 +392,108 @@ class CallkeeperRecordExtractor(RecordExtractor):
 
 
 @dataclass
+class CallkeeperWindowRequester(HttpRequester):
+    """The CallKeeper REST requester, sending each date window in a form the document shows.
+
+    "Использование HTTPS REST API CallKeeper" gives `date[from]`/`date[to]` only as `2017-05-01`,
+    `2005-08-15T23:59:59` and `2005-08-16T24:00:00` -- no offset -- beside `time_zone`, "the time zone
+    in the IANA format", which says how they are read. A server that parses only those forms answers
+    `2024-01-01T00:00:00+00:00` with 406 "Wrong data type!". So the window's bounds go out as
+    wall-clock times in the request's `time_zone` (`callkeeper.time_zone`, else UTC), always sent.
+
+    The document does not say whether `date[to]` includes its own second, nor which moment a
+    wall-clock time means when a daylight-saving change repeats it. The bounds asked for are
+    therefore one second wider than the window, and moved out of a repeated hour; `CallkeeperWindowFilter`
+    keeps the calls of the window itself, by their `date` (UTC, says the document). Windows so meet
+    without a gap or an overlap, whatever the server's reading.
+    """
+
+    request_parameters: Optional[Mapping[str, Any]] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.request_options_provider = InterpolatedRequestOptionsProvider(
+            request_parameters=self.request_parameters, config=self.config, parameters=parameters)
+        self.stream_response = self.decoder.is_stream_response()
+        super().__post_init__(parameters)
+
+    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+        params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+        window = window_bounds(stream_slice)
+        if window is not None:
+            zone = callkeeper_time_zone(self.config)
+            params["date[from]"] = wall_clock(window[0] - dt.timedelta(seconds=1), zone, earlier=True)
+            params["date[to]"] = wall_clock(window[1] + dt.timedelta(seconds=1), zone, earlier=False)
+            params["time_zone"] = zone.key
+        return params
+
+
+def callkeeper_time_zone(config: Mapping[str, Any]) -> ZoneInfo:
+    return ZoneInfo((config.get("callkeeper") or {}).get("time_zone") or "UTC")
+
+
+def window_bounds(stream_slice: Optional[Mapping[str, Any]]) -> Optional[Tuple[dt.datetime, dt.datetime]]:
+    """The first and the last second of a window slice, as UTC datetimes."""
+    if not stream_slice or stream_slice.get("start_time") is None or stream_slice.get("end_time") is None:
+        return None
+    return _utc(stream_slice["start_time"]), _utc(stream_slice["end_time"])
+
+
+def _utc(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+
+
+def wall_clock(moment: dt.datetime, zone: ZoneInfo, earlier: bool) -> str:
+    """`moment` as the wall-clock time of `zone` ("2024-10-27T02:59:59"); a time that a daylight-saving
+    change shows twice is moved out of the repeated hour, earlier or later, so that it can mean only
+    one moment."""
+    step = dt.timedelta(minutes=-30 if earlier else 30)
+    for _ in range(8):  # no change repeats more than a few hours
+        local = moment.astimezone(zone)
+        if local.replace(fold=1 - local.fold).utcoffset() == local.utcoffset():
+            return local.strftime("%Y-%m-%dT%H:%M:%S")
+        moment += step
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class CallkeeperWindowFilter(RecordFilter):
+    """Keeps the calls of the window itself (see `CallkeeperWindowRequester`: the window asked for is
+    a little wider). A call whose `date` cannot be read is kept: better twice than never."""
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        window = window_bounds(stream_slice)
+        if window is None:
+            yield from records
+            return
+        first, last = window
+        for record in records:
+            moment = callkeeper_date(record.get("date"))
+            if moment is None or first <= moment <= last:
+                yield record
+
+
+def callkeeper_date(value: Any) -> Optional[dt.datetime]:
+    """A call's `date` (UTC): "Y-m-d H:i:s", the same with a T, with an offset or Z, or a unix timestamp."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            return dt.datetime.fromtimestamp(int(text), dt.timezone.utc) if text.isdigit() else _utc(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+@dataclass
 class CallkeeperStatusDecoder(RecordTransformation):
     """Adds `status_title` and `status_description`: the status pair decoded with the document's
     table (callkeeper_statuses.py); null for a pair the table does not list."""
@@ -432,7 +577,6 @@ class QuotaBackoffStrategy(BackoffStrategy):
 
 UIS_PAGE_SIZE = 10_000  # the API's maximum `limit`
 UIS_MAX_OFFSET = 100_000  # the API's maximum `offset`: one request reads at most 110000 rows
-_TOTAL_ITEMS = "_uis_total_items"
 _LOGGER = logging.getLogger("airbyte")
 
 
@@ -472,10 +616,26 @@ class UisErrorHandler(ParseOnceErrorHandler):
 
 
 @dataclass
+class UisLedgerFilter(WindowLedgerFilter):
+    """The window ledger of the UIS reports. A row that is an empty object is counted (the API counts
+    it in `total_items`), then dropped: it carries nothing."""
+
+    def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
+        return filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
+
+
+def uis_total_items(body: Any) -> Optional[int]:
+    """`result.metadata.total_items` (`meta_data` in the document's example of get.sales_report)."""
+    result = body.get("result") if isinstance(body, dict) else None
+    metadata = (result.get("metadata") or result.get("meta_data")) if isinstance(result, dict) else None
+    total = metadata.get("total_items") if isinstance(metadata, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+@dataclass
 class UisRecordExtractor(RecordExtractor):
-    """The rows of `result.data`. Also keeps `result.metadata.total_items` on the response for
-    `UisOffsetPagination` (so the body is parsed once), and turns the `method_not_found` the
-    error handler lets through for the API v3.0 methods into a warning and no rows."""
+    """The rows of `result.data`, checked to be a list of objects; and the `method_not_found` the
+    error handler lets through for the API v3.0 methods turned into a warning and no rows."""
 
     parameters: InitVar[Mapping[str, Any]]
 
@@ -489,20 +649,15 @@ class UisRecordExtractor(RecordExtractor):
             return []
         result = body.get("result")
         if isinstance(result, dict):
-            metadata = result.get("metadata") or result.get("meta_data") or {}
-            total = metadata.get("total_items") if isinstance(metadata, dict) else None
-            setattr(response, _TOTAL_ITEMS, total if isinstance(total, int) else None)
             rows = result.get("data")
-            if rows is None and not total:
+            if rows is None and not uis_total_items(body):
                 return []
             spooled = spooled_records(response)
             if spooled is not None and spooled.path == ("result", "data"):
                 return self._rows_of_large_page(spooled.items())
             if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
                 raise self._not_rows(rows)
-            # An empty object carries nothing, and the CDK's read loop stops silently on a record
-            # that is empty (Record is a Mapping: falsy), losing the rest of the sync.
-            return released(rows, bool)
+            return released(rows)
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         data = error.get("data") if isinstance(error.get("data"), dict) else {}
         if data.get("mnemonic") == "method_not_found":
@@ -513,14 +668,12 @@ class UisRecordExtractor(RecordExtractor):
             )
         return []
 
-
     def _rows_of_large_page(self, rows: Iterable[Any]) -> Iterator[Dict[str, Any]]:
         """The rows of a page read from its file (see response_body.py), checked one by one."""
         for row in rows:
             if not isinstance(row, dict):
                 raise self._not_rows([row])
-            if row:
-                yield row
+            yield row
 
     def _not_rows(self, rows: Any) -> AirbyteTracedException:
         # Read as "no rows", the rest of the window would be lost without a word.
@@ -542,33 +695,34 @@ def _shape(value: Any) -> str:
 
 
 @dataclass
-class UisOffsetPagination(OffsetIncrement):
-    """`offset` 0, 10000, 20000, ... until `metadata.total_items` is reached or a page is short.
+class UisOffsetPages(ReconciledPagination):
+    """`offset` 0, then past every row received, until `metadata.total_items` is reached; each window
+    is checked against that total. The page length is the server's: the request asks for `limit`
+    10000, a server that sends fewer rows per page is paged on, not taken as done.
 
     The API refuses an `offset` above 100000. Windowed streams never get there (a window of more
     than 110000 rows is split first); for a request that cannot be split the sync stops with a
     message instead of losing the rows past 110000 silently."""
 
+    page_size: Optional[int] = UIS_PAGE_SIZE
+    records_word = "rows"
+
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._method = parameters.get("method", "the report")
 
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any],
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        page_size = self.get_page_size() or UIS_PAGE_SIZE
-        offset = last_page_token_value if isinstance(last_page_token_value, int) else 0
-        next_offset = offset + last_page_size
-        total = getattr(response, _TOTAL_ITEMS, None)
-        if last_page_size < page_size or (total is not None and next_offset >= total):
+    def get_page_size(self) -> Optional[int]:
+        return self.page_size
+
+    def reported_count(self, body: Any) -> Optional[int]:
+        return uis_total_items(body)
+
+    def next_position(self, body: Any, position: int, on_page: int) -> Optional[int]:
+        total = uis_total_items(body)
+        following = position + on_page
+        if on_page == 0 or (total is not None and following >= total):
             return None
-        if next_offset > UIS_MAX_OFFSET:
+        if following > UIS_MAX_OFFSET:
             raise AirbyteTracedException(
                 message=(
                     f"UIS: {self._method} answered with {total if total is not None else 'more than 110000'} rows "
@@ -577,4 +731,4 @@ class UisOffsetPagination(OffsetIncrement):
                 ),
                 failure_type=FailureType.system_error,
             )
-        return next_offset
+        return following

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
-from typing import Any, Iterator, List, Mapping
+from typing import Any, Iterable, Iterator, List, Mapping
 from urllib.parse import quote, quote_plus
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint
-from airbyte_cdk.logger import PRINT_BUFFER
-from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
+import orjson
 
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, Type
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
+from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from airbyte_cdk.models import ConnectorSpecification
 from airbyte_cdk.sources.utils.schema_helpers import split_config
 from source_calltracking.config_validation import validate_config
 from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_logs
@@ -56,6 +61,27 @@ def secret_variants(secrets: List[Any]) -> List[str]:
     return sorted(variants, key=len, reverse=True)
 
 
+def record_line(message: AirbyteMessage) -> str:
+    """A RECORD message as a protocol line, with every key of its data, nulls included.
+
+    The CDK serialises messages with `omit_none`, which also drops the keys of a record whose value is
+    null (airbytehq/airbyte#36061): a user could not tell "the API sent null" from "no such field",
+    and Singer targets saw the set of keys change from record to record.
+    """
+    record = message.record
+    try:
+        if record.meta is None and record.file_reference is None:
+            body = {"stream": record.stream, "data": record.data, "emitted_at": record.emitted_at}
+            if record.namespace is not None:
+                body["namespace"] = record.namespace
+            return orjson.dumps({"type": "RECORD", "record": body}).decode()
+        serialized = AirbyteMessageSerializer.dump(message)
+        serialized["record"]["data"] = record.data
+        return orjson.dumps(serialized).decode()
+    except TypeError:  # a value orjson cannot write: the CDK's own path, with its fallback
+        return AirbyteEntrypoint.airbyte_message_to_string(message)
+
+
 class CalltrackingEntrypoint(AirbyteEntrypoint):
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
@@ -64,6 +90,39 @@ class CalltrackingEntrypoint(AirbyteEntrypoint):
     @staticmethod
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
         update_secrets(secret_variants(get_secrets(connection_specification, config)))
+
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+        if parsed_args.command != "read":
+            yield from super().run(parsed_args)
+            return
+        yield from self._read_keeping_every_key(parsed_args)
+
+    def _read_keeping_every_key(self, parsed_args: argparse.Namespace) -> Iterator[str]:
+        """`AirbyteEntrypoint.run` for `read`, step for step, with RECORD messages written by
+        `record_line` (the CDK's `run` serialises what `read` yields with its own serialiser)."""
+        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():
+            self.logger.setLevel(logging.DEBUG)
+            logging.getLogger("airbyte").setLevel(logging.DEBUG)
+            self.logger.debug("Debug logs enabled")
+        else:
+            self.logger.setLevel(logging.INFO)
+        source_spec = self.source.spec(self.logger)
+        try:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
+                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir  # where the CDK's request cache writes
+                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
+                yield from self._queued_lines()
+                catalog = self.source.read_catalog(parsed_args.catalog)
+                state = self.source.read_state(parsed_args.state)
+                for message in self.read(source_spec, config, catalog, state):
+                    yield record_line(message) if message.type == Type.RECORD else self.airbyte_message_to_string(message)
+        finally:
+            yield from self._queued_lines()
+
+    def _queued_lines(self) -> Iterator[str]:
+        repository = getattr(self.source, "message_repository", None)
+        if repository:
+            yield from map(self.airbyte_message_to_string, repository.consume_queue())
 
 
 def _source(args: List[str]) -> SourceCalltracking:

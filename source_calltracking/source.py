@@ -78,7 +78,7 @@ def _plain(provider_name: str, reason: Optional[str]) -> str:
 def _apply_request_timeout(node: Any, seconds: float) -> None:
     """Give every requester the configured read timeout (the manifest language takes only a constant)."""
     if isinstance(node, dict):
-        if node.get("type") == "HttpRequester":
+        if node.get("type") in ("HttpRequester", "CustomRequester"):
             node["read_timeout_in_seconds"] = seconds
             node.setdefault("connect_timeout_in_seconds", min(seconds, 30))
         for value in node.values():

@@ -79,10 +79,20 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
     return prop
 
 
+# Added by the connector's type guard to every record (see SchemaTypeGuard).
+INVALID_FIELDS = {
+    "type": ["object", "null"],
+    "additionalProperties": True,
+    "description": "Added by the connector: values the API sent with a type the schema does not allow, kept as text under "
+                   "their field name (the field itself is then null). Null when every value had its type.",
+}
+
+
 def schema_for(method_name: str, method: Mapping[str, Any]) -> Dict[str, Any]:
     properties: Dict[str, Any] = {}
     for field in list(method["fields"]) + list(method.get("added_fields", [])):
         properties[field["name"]] = _property(field)
+    properties["_invalid_fields"] = INVALID_FIELDS
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": method["stream"],

@@ -1,17 +1,23 @@
-"""Emulator of the CallKeeper REST API (api.callkeeper.ru), as seed 003 describes it.
+"""Emulator of the CallKeeper REST API (api.callkeeper.ru), as the vendor's document "Использование
+HTTPS REST API CallKeeper" (doc 003) describes it.
 
 `GET /callkeeper/{method}?api_key=...&date[from]=...&date[to]=...[&time_zone=...][&statuses=...]`.
 Read methods: getCallsInfo, getCallsCompleted, getCallsByStatus, getCallInfo, getUserInfo and
 getT2C (whose key is `apiak`). Errors are `{"status":"fail","reason":"..."}` (or the same object in a
 one-element array, as published clients read them) with the document's HTTP codes, 710 included.
 
-The document shows no answer of the read methods, so the answer shape is a knob
-(`response_shape`): `{"status":"success","result":[...]}` (what published clients read), a bare
-array, an object keyed by call id, or `{"result": {id: call}}`. Empty periods answer an empty
-result (`[]` in the keyed shapes, as PHP encodes an empty array).
+Strict where the document is specific: `date[from]`/`date[to]` only in the forms its examples show
+-- `2017-05-01`, `2005-08-15T23:59:59`, `2005-08-16T24:00:00` -- read as wall-clock times in
+`time_zone`, an IANA name (anything else answers 406 "Wrong data type!"); a call's `date` is UTC.
 
-Window bounds: `YYYY-MM-DD` or W3C date-times; a bound without an offset is read in `time_zone`
-(default: the server's zone, Europe/Moscow); both bounds are inclusive; a bare `date` means all time.
+Varied where it is silent (see variation.py): the container of the read answers
+(`{"status":"success","result":[...]}`, what published clients read; a bare array; an object keyed
+by call id, as a PHP service keyed by id sends it; `{"result": {id: call}}`; an empty one is `[]`, as
+PHP encodes an empty array), the container of `getUserInfo`, the form of `date`, whether `date[to]`
+includes its own second, which of the two moments a wall-clock time repeated by a daylight-saving
+change means, the order of the calls, numbers as text (the document's own sample sends `"id":"123456"`),
+optional fields null or left out, and undocumented extra fields. A bound without `time_zone` is read
+in the server's zone (Europe/Moscow); a bare `date` means all time.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integration_tests.emulator.server import Request, Response
 from integration_tests.emulator.timeline import UTC, Timeline, spread
+from integration_tests.emulator.variation import Variation
 
 SERVER_TIME_ZONE = "Europe/Moscow"
 READ_METHODS = ("getCallsInfo", "getCallsCompleted", "getCallsByStatus", "getCallInfo", "getUserInfo", "getT2C")
@@ -57,6 +64,16 @@ IN_PROGRESS = {(1, 0), (2, 0)}  # not "completed": ringing now, or scheduled
 
 def _fmt(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+DATE_FORMS = {  # the form of a call's `date`, in UTC (the document shows none)
+    "space": "%Y-%m-%d %H:%M:%S",
+    "t": "%Y-%m-%dT%H:%M:%S",
+    "offset": "%Y-%m-%dT%H:%M:%S+00:00",
+}
+NUMBER_FIELDS = ("id", "status_code", "status2_code", "duration_sec", "duration_min", "duration2_sec", "duration2_min",
+                 "attempt", "a_type", "playback_tick", "asr_attempts")
+CALL_KEYS = ("id", "date", "status_code", "status2_code")  # never left out
 
 
 def status_pair(index: int, timeline: Timeline) -> Tuple[int, int]:
@@ -107,8 +124,7 @@ def call_record(index: int, timeline: Timeline, numbers_as_strings: bool = False
         "asr_attempts": n % 3,
     }
     if numbers_as_strings:  # as a PHP API that does not cast may send them
-        for key in ("id", "status_code", "status2_code", "duration_sec", "duration_min", "duration2_sec", "duration2_min",
-                    "attempt", "a_type", "playback_tick", "asr_attempts"):
+        for key in NUMBER_FIELDS:
             record[key] = str(record[key])
     return record
 
@@ -138,10 +154,8 @@ class CallkeeperAccount:
 @dataclass
 class CallkeeperEmulator:
     accounts: List[CallkeeperAccount] = field(default_factory=list)
-    response_shape: str = "result"  # "result" | "array" | "keyed" | "result_keyed"
-    user_shape: str = "array"  # "array" ([{...}]) | "object" | "result" ({"result": {...}})
+    variation: Variation = field(default_factory=Variation.canonical)
     error_shape: str = "object"  # "object" | "array" (the error object in a one-element array)
-    numbers_as_strings: bool = False
     host_allowed: bool = True  # False: every request answers 401 Unauthorized host!
     widget_disabled: bool = False  # True: every request answers 710
     unknown_user_keys: Set[str] = field(default_factory=set)  # well-formed keys that answer 412
@@ -207,14 +221,28 @@ class CallkeeperEmulator:
         since, until = window
         if method == "getT2C":
             lo, hi = account.tap2calls.index_range(since, until)
-            return self._list([t2c_record(i, account.tap2calls) for i in range(lo, hi)])
+            return self._list([self._as_sent(t2c_record(i, account.tap2calls), i) for i in self._ordered(lo, hi, method)])
         wanted = _pairs(params.get("statuses", ""))
         if method == "getCallsByStatus" and not wanted:
             return self._error("not_enough")
         lo, hi = account.calls.index_range(since, until)
-        records = [call_record(i, account.calls, self.numbers_as_strings) for i in range(lo, hi)
+        records = [self.call(i, account.calls) for i in self._ordered(lo, hi, method)
                    if self._selected(method, status_pair(i, account.calls), wanted)]
         return self._list(records)
+
+    def call(self, index: int, timeline: Timeline) -> dict:
+        """Call `index` exactly as this server sends it."""
+        return self._as_sent(call_record(index, timeline, self.variation.numbers_as_strings), index)
+
+    def _as_sent(self, record: dict, n: int) -> dict:
+        variation = self.variation
+        moment = dt.datetime.strptime(record["date"], "%Y-%m-%d %H:%M:%S")
+        record["date"] = moment.strftime(DATE_FORMS[variation.callkeeper_date_form])
+        record = variation.optional(record, [k for k in record if k not in CALL_KEYS], n)
+        return variation.with_extras(record, n)
+
+    def _ordered(self, lo: int, hi: int, salt: str) -> List[int]:
+        return [lo + p for p in self.variation.page_positions(hi - lo, 0, hi - lo, f"{salt}:{lo}")]
 
     @staticmethod
     def _selected(method: str, pair: Tuple[int, int], wanted: Set[Tuple[int, int]]) -> bool:
@@ -231,10 +259,13 @@ class CallkeeperEmulator:
         except (ZoneInfoNotFoundError, ValueError):
             return self._error("type")
         if "date[from]" in params or "date[to]" in params:
-            since = _moment(params.get("date[from]"), zone) if params.get("date[from]") else dt.datetime(1970, 1, 1, tzinfo=UTC)
-            until = _moment(params.get("date[to]"), zone) if params.get("date[to]") else dt.datetime(2100, 1, 1, tzinfo=UTC)
+            variation = self.variation
+            since = _moment(params["date[from]"], zone, variation.callkeeper_repeated_hour) if params.get("date[from]") else dt.datetime(1970, 1, 1, tzinfo=UTC)
+            until = _moment(params["date[to]"], zone, variation.callkeeper_repeated_hour) if params.get("date[to]") else dt.datetime(2100, 1, 1, tzinfo=UTC)
             if since is None or until is None:
                 return self._error("type")
+            if variation.callkeeper_to_bound == "exclusive":
+                until -= dt.timedelta(seconds=1)  # the calls before `to`, not at it
             return since, until
         if "date" in params:
             if params["date"]:
@@ -243,19 +274,21 @@ class CallkeeperEmulator:
         return self._error("not_enough")
 
     def _list(self, records: List[dict]) -> Response:
+        container = self.variation.callkeeper_container
         keyed = {str(r["id"]): r for r in records} or []  # PHP encodes an empty array as []
-        if self.response_shape == "array":
+        if container == "array":
             return Response.json(records)
-        if self.response_shape == "keyed":
+        if container == "keyed":
             return Response.json(keyed)
-        if self.response_shape == "result_keyed":
+        if container == "result_keyed":
             return Response.json({"status": "success", "result": keyed})
         return Response.json({"status": "success", "result": records})
 
     def _user(self, account: CallkeeperAccount) -> Response:
-        if self.user_shape == "object":
+        container = self.variation.callkeeper_user_container
+        if container == "object":
             return Response.json(account.user)
-        if self.user_shape == "result":
+        if container == "result":
             return Response.json({"status": "success", "result": account.user})
         return Response.json([account.user])
 
@@ -264,7 +297,7 @@ class CallkeeperEmulator:
         index = int(call_id) - 300_000 - account.calls.id_offset if call_id.isdigit() else -1
         if not 0 <= index < account.calls.count:
             return self._error("not_enough")
-        return Response.json({"status": "success", "result": call_record(index, account.calls, self.numbers_as_strings)})
+        return Response.json({"status": "success", "result": self.call(index, account.calls)})
 
     def _error(self, name: str) -> Response:
         status, reason = ERRORS[name]
@@ -281,24 +314,32 @@ def _pairs(statuses: str) -> Set[Tuple[int, int]]:
     return out
 
 
-def _moment(value: str, zone: ZoneInfo) -> Optional[dt.datetime]:
-    """A W3C date or date-time; without an offset it is read in `zone`. `T24:00:00` is the next midnight."""
-    text = value.strip().replace(" ", "T", 1) if len(value.strip()) > 10 else value.strip()
-    next_day = "T24:00:00" in text
-    if next_day:
-        text = text.replace("T24:00:00", "T00:00:00")
+# The forms of `date[from]`/`date[to]` the document's examples show: a day, or a W3C date-time
+# without an offset (`T24:00:00` included).
+BOUND_FORMS = re.compile(r"\d{4}-\d{2}-\d{2}(T(\d{2}:\d{2}:\d{2}))?")
+
+
+def _moment(value: str, zone: ZoneInfo, repeated_hour: int = 0) -> Optional[dt.datetime]:
+    """A bound in a documented form, read as a wall-clock time in `zone`; None for any other form.
+    `T24:00:00` is the next midnight; a time a daylight-saving change repeats is read as the first
+    (`repeated_hour` 0) or the second (1) of its two moments."""
+    match = BOUND_FORMS.fullmatch(value)
+    if match is None:
+        return None
+    next_day = value.endswith("T24:00:00")
+    text = value.replace("T24:00:00", "T00:00:00")
     try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(text).replace(tzinfo=zone, fold=repeated_hour)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed + dt.timedelta(days=1) if next_day else parsed
+    moment = parsed.astimezone(UTC)
+    return moment + dt.timedelta(days=1) if next_day else moment
 
 
 def default_callkeeper(api_key: str, calls: int = 1500, tap2calls: int = 300,
-                       start: str = "2024-01-01", end: str = "2024-04-30T23:59:59") -> CallkeeperEmulator:
-    emulator = CallkeeperEmulator()
+                       start: str = "2024-01-01", end: str = "2024-04-30T23:59:59",
+                       variation: Optional[Variation] = None) -> CallkeeperEmulator:
+    emulator = CallkeeperEmulator(variation=variation or Variation.canonical())
     emulator.add_account(
         api_key,
         spread(calls, start, end),

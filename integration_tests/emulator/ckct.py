@@ -1,23 +1,34 @@
-"""Emulator of the CallKeeper call-tracking API (ckct.ru), as seeds 000 and 001 describe it.
+"""Emulator of the CallKeeper call-tracking API (ckct.ru), as its two documents describe it: "Метод
+получения звонков пользователя" (doc 000) and "API коллтрекинг (выгрузка звонков)" (doc 001).
 
 `GET /ckct/api/?{format}/{version}/{key}/{entity}/{method}/{page}/{from}/{to}` (also via
-`index.php?`). Errors come with HTTP 200 in `inbound.error`. Pages hold 1000 calls, numbered
-from 0. Two response shapes (the `inbound`/`info`/`payload` envelope, or a bare array whose
-items carry `page`) and two record shapes (seed 000's `callId`/`timeStart`, seed 001's
-`universalId`/`callTime`) are served, chosen per emulator instance.
+`index.php?`). Errors come with HTTP 200 in `inbound.error`. Pages are numbered from 0.
+
+Strict where the documents are specific: format `json` only (doc 001: "only json is available"),
+version `v3`, a key of 16 letters and digits, entity `call`, methods `get`/`getByRole`/
+`getWithRole`, a decimal page, and `from`/`to` as a unix timestamp or `Y-m-d` -- anything else
+gets the documented error text.
+
+Varied where they are silent (see variation.py): the page length (1 to 1000), where the page
+counters are (`inbound`, `info`, both or none), the envelope or a bare array, doc 000's or doc
+001's record shape (or both mixed), what comes past the last page without counters, the order
+of a window's calls, optional fields left out (doc 001: "no parameter takes the value NULL") or
+null (doc 000's sample: `record: null`), `cbOfficeNumber` as the sample's "0" or as a number, and
+undocumented extra fields.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from integration_tests.emulator.server import Request, Response
-from integration_tests.emulator.timeline import UTC, Timeline, spread
+from integration_tests.emulator.timeline import UTC, Timeline, parse_utc, spread
+from integration_tests.emulator.variation import Variation
 
-PAGE_LENGTH = 1000
 INFO = {
     "entities": {"call": ["get"], "callrole": ["get"], "phone": ["get"], "user": ["get"], "campaign": ["get"], "tag": ["get"]},
     "types": ["json", "plain", "csv", "xml"],
@@ -42,7 +53,7 @@ def _fmt(moment: dt.datetime) -> str:
 
 
 def new_shape_call(index: int, timeline: Timeline) -> dict:
-    """A call as seed 001 documents it (every field, never null)."""
+    """A call as doc 001 documents it, with every field."""
     n = index + timeline.id_offset
     moment = timeline.time_of(index)
     service = SERVICE_TYPES[n % 3]
@@ -119,7 +130,7 @@ def new_shape_call(index: int, timeline: Timeline) -> dict:
 
 
 def old_shape_call(index: int, timeline: Timeline) -> dict:
-    """A call as seed 000 documents it."""
+    """A call as doc 000 documents it, with every field."""
     n = index + timeline.id_offset
     moment = timeline.time_of(index)
     return {
@@ -152,6 +163,11 @@ def old_shape_call(index: int, timeline: Timeline) -> dict:
     }
 
 
+NEW_KEYS = ("universalId", "callTime")  # never left out: the call's id and time
+OLD_KEYS = ("callId",)
+KEY_PATTERN = re.compile(r"[0-9A-Za-z]{16}")  # doc 001: "a letter-and-digit sequence 16 characters long"
+
+
 @dataclass
 class CkctAccount:
     user_key: str
@@ -160,13 +176,34 @@ class CkctAccount:
     by_role: Timeline
 
 
+class WindowCalls:
+    """The calls of one window as (timeline, index), in the order this server sends them; found by
+    arithmetic, so that a window of a million calls costs nothing until a page of it is served."""
+
+    def __init__(self, ranges: List[Tuple[Timeline, int, int]], variation: Variation, salt: str) -> None:
+        self._ranges = [(t, lo, hi) for t, lo, hi in ranges if hi > lo]
+        self._size = sum(hi - lo for _, lo, hi in self._ranges)
+        self._variation = variation
+        self._salt = salt
+
+    def __len__(self) -> int:
+        return self._size
+
+    def page(self, first: int, length: int) -> List[Tuple[Timeline, int]]:
+        return [self._at(p) for p in self._variation.page_positions(self._size, first, length, self._salt)]
+
+    def _at(self, position: int) -> Tuple[Timeline, int]:
+        for timeline, lo, hi in self._ranges:
+            if position < hi - lo:
+                return timeline, lo + position
+            position -= hi - lo
+        raise IndexError(position)
+
+
 @dataclass
 class CkctEmulator:
-    """`response_shape`: "envelope" or "array"; `record_shape`: "new" (seed 001) or "old" (seed 000)."""
-
     accounts: List[CkctAccount] = field(default_factory=list)
-    response_shape: str = "envelope"
-    record_shape: str = "new"
+    variation: Variation = field(default_factory=Variation.canonical)
     disabled_methods: set = field(default_factory=set)  # answer "Method does not exist" for these
     forced_error: Optional[str] = None  # answer every request with this `inbound.error`
 
@@ -177,14 +214,32 @@ class CkctEmulator:
 
     # ---- what the emulator holds, for completeness assertions -------------------------------
     def call_ids(self, timeline: Timeline, since: str, until: str) -> List[str]:
-        from integration_tests.emulator.timeline import parse_utc
-
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return [self._record_id(i, timeline) for i in range(lo, hi)]
 
+    def call(self, index: int, timeline: Timeline) -> dict:
+        """Call `index` of `timeline` exactly as this server sends it."""
+        n = index + timeline.id_offset
+        variation = self.variation
+        if self._is_new_shape(n):
+            record = new_shape_call(index, timeline)
+            record["cbOfficeNumber"] = "0" if variation.numbers_as_strings else 0
+            optional = [k for k in record if k not in NEW_KEYS]
+            record = variation.optional(record, optional, n, nullable=False)
+        else:
+            record = old_shape_call(index, timeline)
+            if variation.ckct_time_start_form == "unix":
+                record["timeStart"] = int(timeline.time_of(index).timestamp())
+            record = variation.optional(record, [k for k in record if k not in OLD_KEYS], n)
+        return variation.with_extras(record, n)
+
+    def _is_new_shape(self, n: int) -> bool:
+        shapes = self.variation.ckct_record_shapes
+        return shapes == "new" or (shapes == "mixed" and n % 2 == 0)
+
     def _record_id(self, index: int, timeline: Timeline) -> str:
         n = index + timeline.id_offset
-        return str(70_000_000_000_000_000 + n) if self.record_shape == "new" else str(1_000_000 + n)
+        return str(70_000_000_000_000_000 + n) if self._is_new_shape(n) else str(1_000_000 + n)
 
     # ---- HTTP ------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -210,55 +265,62 @@ class CkctEmulator:
         if (method == "getByRole") != is_role_key:
             return self._error("user")
         start = self._parse_moment(since, end_of_day=False)
-        if start is None:
-            return self._error("start")
         end = self._parse_moment(until, end_of_day=True) if until else dt.datetime.now(UTC)
-        if end is None:
+        if start is None or end is None:
             return self._error("start")
-        timelines = {"get": [account.own], "getByRole": [account.by_role], "getWithRole": [account.own, account.by_role]}[method]
-        ranges = [(t, *t.index_range(start, end)) for t in timelines]
-        total = sum(hi - lo for _, lo, hi in ranges)
-        if total == 0:
-            return self._error("no_rows")
-        of_pages = (total + PAGE_LENGTH - 1) // PAGE_LENGTH
-        if not page.isdigit() or int(page) >= of_pages:
+        if not page.isdigit():
             return self._error("page")
+        calls = self._window(account, method, start, end)
+        if not calls:
+            return self._error("no_rows")
+        length = self.variation.ckct_page_length
+        of_pages = (len(calls) + length - 1) // length
         page_no = int(page)
-        records = self._page(ranges, page_no * PAGE_LENGTH, PAGE_LENGTH)
-        if self.response_shape == "array":
+        if page_no >= of_pages:
+            if self.variation.ckct_counters == "none" and self.variation.ckct_past_last_page == "empty_page":
+                return self._page_answer([], page_no, method, start, end, len(calls), of_pages)
+            return self._error("page")
+        records = [self.call(index, timeline) for timeline, index in calls.page(page_no * length, length)]
+        return self._page_answer(records, page_no, method, start, end, len(calls), of_pages)
+
+    def _window(self, account: CkctAccount, method: str, start: dt.datetime, end: dt.datetime) -> "WindowCalls":
+        timelines = {"get": [account.own], "getByRole": [account.by_role], "getWithRole": [account.own, account.by_role]}[method]
+        return WindowCalls([(t, *t.index_range(start, end)) for t in timelines], self.variation, f"{method}:{start.timestamp()}")
+
+    def _page_answer(self, records: List[dict], page_no: int, method: str, start: dt.datetime, end: dt.datetime,
+                     total: int, of_pages: int) -> Response:
+        variation = self.variation
+        if variation.ckct_response_shape == "array":
             for record in records:
                 record["page"] = page_no
             return Response.json(records)
-        return Response.json(
-            {
-                "inbound": {
-                    "requestedType": "json",
-                    "requestedEntity": "call",
-                    "requestedMethod": method,
-                    "requestedVersion": "v3",
-                    "requestedParams": {"requirePage": page_no, "startDate": int(start.timestamp()), "endDate": int(end.timestamp())},
-                },
-                "info": {"pageLength": PAGE_LENGTH, "totalLength": total, "ofPages": of_pages, "contentLength": 0, **INFO},
-                "payload": records,
-            }
-        )
+        counters = {"pageLength": variation.ckct_page_length, "totalLength": total, "ofPages": of_pages,
+                    "contentLength": sum(len(str(r)) for r in records)}
+        inbound: Dict[str, object] = {
+            "requestedType": "json",
+            "requestedEntity": "call",
+            "requestedMethod": method,
+            "requestedVersion": "v3",
+            "requestedParams": {"requirePage": page_no, "startDate": int(start.timestamp()), "endDate": int(end.timestamp())},
+        }
+        info: Dict[str, object] = dict(INFO)
+        if variation.ckct_counters in ("inbound", "both"):
+            inbound.update(counters)
+        if variation.ckct_counters in ("info", "both"):
+            info = {**counters, **INFO}
+        return Response.json({"inbound": inbound, "info": info, "payload": records})
 
-    def _page(self, ranges, offset: int, limit: int) -> List[dict]:
-        make = new_shape_call if self.record_shape == "new" else old_shape_call
-        out: List[dict] = []
-        for timeline, lo, hi in ranges:
-            size = hi - lo
-            if offset >= size:
-                offset -= size
-                continue
-            take = range(lo + offset, min(hi, lo + offset + limit - len(out)))
-            out.extend(make(i, timeline) for i in take)
-            offset = 0
-            if len(out) >= limit:
-                break
-        return out
+    def shortened(self, response: Response) -> Response:
+        """The same answer with its first call left out, counters unchanged (the `short` fault)."""
+        body = json.loads(response.body)
+        records = body if isinstance(body, list) else body.get("payload") if isinstance(body, dict) else None
+        if records:
+            records.pop(0)
+        return Response.json(body, status=response.status, headers=response.headers)
 
     def _account(self, key: str) -> Tuple[Optional[CkctAccount], bool]:
+        if not KEY_PATTERN.fullmatch(key):
+            return None, False
         for account in self.accounts:
             if key == account.user_key:
                 return account, False
@@ -268,8 +330,11 @@ class CkctEmulator:
 
     @staticmethod
     def _parse_moment(value: str, end_of_day: bool) -> Optional[dt.datetime]:
+        """Doc 001: a unix timestamp or "Y-m-d"; a day as `to` ends at its last second."""
         if value.isdigit():
             return dt.datetime.fromtimestamp(int(value), UTC)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return None
         try:
             day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
@@ -282,7 +347,7 @@ class CkctEmulator:
 
 
 def default_ckct(user_key: str, role_key: str, own_count: int = 2500, role_count: int = 1200,
-                 start: str = "2024-01-01", end: str = "2024-04-30") -> CkctEmulator:
-    emulator = CkctEmulator()
+                 start: str = "2024-01-01", end: str = "2024-04-30", variation: Optional[Variation] = None) -> CkctEmulator:
+    emulator = CkctEmulator(variation=variation or Variation.canonical())
     emulator.add_account(user_key, role_key, spread(own_count, start, end), spread(role_count, start, end, id_offset=5_000_000))
     return emulator

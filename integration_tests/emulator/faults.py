@@ -11,7 +11,8 @@ from typing import Callable, List, Optional, Union
 class Fault:
     vendor: str
     kind: str  # "response" (send `response` instead), "reset", "timeout", "truncate" (a shorter body, its
-    # length announced), "drop" (the full length announced, the connection closed half-way)
+    # length announced), "drop" (the full length announced, the connection closed half-way), "short" (the
+    # vendor's own answer with its first record left out and its counts unchanged: a page that lost a record)
     times: int = 1  # how many matching requests it affects; -1 = forever
     response: Optional[Union[object, Callable]] = None
     seconds: float = 0.0

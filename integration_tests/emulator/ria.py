@@ -1,4 +1,5 @@
-"""Emulator of RIA.com `calls_stat` (seed 002) behind its API gateway.
+"""Emulator of RIA.com `calls_stat` behind its API gateway, as the vendor's document "Получение данных о
+звонке" (doc 002) describes it.
 
 `GET /ria/auto/new/calls_stat?user_id=...&from=YYYY-MM-DD&to=YYYY-MM-DD&api_key=...` answers a bare
 JSON array of the calls of those whole days (both included). Errors come from the gateway as
@@ -6,6 +7,11 @@ JSON array of the calls of those whole days (both included). Errors come from th
 OVER_RATE_LIMIT (429, no Retry-After), NOT_FOUND (404). Each key has an hourly request quota
 (30 by default, as reported for the free plan): requests beyond it answer OVER_RATE_LIMIT and are
 not counted. A `user_id` that is not the key's account answers an empty array.
+
+Strict where the document is specific: `from`/`to` only as `YYYY-MM-DD`, the fields and types of its
+sample. Varied where it is silent (see variation.py): the order of the calls (the sample is newest
+first), `marka`/`model`/`link` null (as the sample sends `marka: null`) or left out, and
+undocumented extra fields.
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set
 from urllib.parse import parse_qs
 
 from integration_tests.emulator.server import Request, Response
 from integration_tests.emulator.timeline import UTC, Timeline, spread
+from integration_tests.emulator.variation import Variation
 
 CONTACT = "https://developers.ria.com/contact"
 ERRORS: Dict[str, tuple] = {
@@ -75,9 +82,13 @@ class RiaAccount:
     calls: Timeline
 
 
+OPTIONAL = ("marka", "model", "link")
+
+
 @dataclass
 class RiaEmulator:
     accounts: List[RiaAccount] = field(default_factory=list)
+    variation: Variation = field(default_factory=Variation.canonical)
     hourly_limit: int = 30  # requests per key per rolling hour
     disabled_keys: Set[str] = field(default_factory=set)
     unverified_keys: Set[str] = field(default_factory=set)
@@ -127,8 +138,16 @@ class RiaEmulator:
         if params.get("user_id") != account.user_id:
             return Response.json([])
         lo, hi = account.calls.index_range(since, until)
-        # Newest first, as in the document's example.
-        return Response.json([call_record(i, account.calls) for i in range(hi - 1, lo - 1, -1)])
+        return Response.json([self.call(i, account.calls) for i in self._ordered(lo, hi)])
+
+    def call(self, index: int, timeline: Timeline) -> dict:
+        """Call `index` exactly as this server sends it."""
+        variation = self.variation
+        return variation.with_extras(variation.optional(call_record(index, timeline), OPTIONAL, index), index)
+
+    def _ordered(self, lo: int, hi: int) -> List[int]:
+        """In the order the seed says (the document's example is newest first: "descending")."""
+        return [lo + p for p in self.variation.page_positions(hi - lo, 0, hi - lo, f"ria:{lo}")]
 
     def _spend(self, key: str) -> bool:
         now = time.monotonic()
@@ -149,7 +168,7 @@ def _day_bounds(since_day: str, until_day: str):
 
 
 def default_ria(api_key: str, user_id: str, calls: int = 1200, start: str = "2024-01-01",
-                end: str = "2024-04-30T23:59:59", hourly_limit: int = 30) -> RiaEmulator:
-    emulator = RiaEmulator(hourly_limit=hourly_limit)
+                end: str = "2024-04-30T23:59:59", hourly_limit: int = 30, variation: Optional[Variation] = None) -> RiaEmulator:
+    emulator = RiaEmulator(hourly_limit=hourly_limit, variation=variation or Variation.canonical())
     emulator.add_account(api_key, user_id, spread(calls, start, end))
     return emulator

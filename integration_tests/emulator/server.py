@@ -54,6 +54,7 @@ class LoggedRequest:
     query: str
     body: bytes
     status: int
+    answer: bytes = b""  # the body sent back, when `Emulator.keep_answers` is set
 
 
 class Emulator:
@@ -66,6 +67,7 @@ class Emulator:
         self.latency_seconds = latency_seconds
         self.log: List[LoggedRequest] = []
         self.keep_log = True
+        self.keep_answers = False  # also log every answer's body (tests of what exactly was sent)
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -155,7 +157,7 @@ class Emulator:
         handler = self.handlers.get(vendor)
         fault = self.faults.take(vendor, request)
         if fault is not None and fault.kind == "reset":
-            self._record(vendor, request, 0)
+            self._record(vendor, request, 0, b"")
             http.close_connection = True
             try:
                 http.connection.shutdown(2)
@@ -170,7 +172,9 @@ class Emulator:
             response = Response(404, b"<html><body>404 Not Found</body></html>", "text/html")
         else:
             response = handler(request)
-        self._record(vendor, request, response.status)
+        if fault is not None and fault.kind == "short":
+            response = self.vendors[vendor].shortened(response)
+        self._record(vendor, request, response.status, response.body)
         body_out = response.body
         if fault is not None and fault.kind == "truncate":
             body_out = body_out[: max(1, len(body_out) // 2)]
@@ -192,7 +196,8 @@ class Emulator:
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def _record(self, vendor: str, request: Request, status: int) -> None:
+    def _record(self, vendor: str, request: Request, status: int, answer: bytes) -> None:
         if self.keep_log:
+            kept = answer if self.keep_answers else b""
             with self._lock:
-                self.log.append(LoggedRequest(vendor, request.method, request.path, request.query, request.body, status))
+                self.log.append(LoggedRequest(vendor, request.method, request.path, request.query, request.body, status, kept))

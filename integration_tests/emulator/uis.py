@@ -35,6 +35,7 @@ import yaml
 
 from integration_tests.emulator.server import Request, Response
 from integration_tests.emulator.timeline import UTC, Timeline, parse_utc, spread
+from integration_tests.emulator.variation import Variation
 
 TABLE_PATH = Path(__file__).resolve().parents[2] / "tools" / "uis_fields.yaml"
 TABLE: Dict[str, Dict[str, Any]] = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
@@ -206,6 +207,7 @@ class UisEmulator:
     minute_limit: int = 1_000_000
     day_limit: int = 10_000_000
     minute_seconds: float = 60.0
+    variation: Variation = field(default_factory=Variation.canonical)
     log: List[dict] = field(default_factory=list)  # every request body, parsed
     errors_sent: List[str] = field(default_factory=list)  # the mnemonic of every error answered
 
@@ -382,8 +384,8 @@ class UisEmulator:
             timeline = self.timelines[method]
             lo, hi = timeline.index_range(since, until)
             total = hi - lo
-            page = range(lo + offset, min(hi, lo + offset + limit))
-            rows = [self.row(method, i) for i in page]
+            salt = f"{method}:{params['date_from']}"
+            rows = [self.row(method, lo + p) for p in self.variation.page_positions(total, offset, limit, salt)]
         elif method == "get.chat_messages_report":
             chat_id = self._int_param(params, "chat_id", None, required=True)
             messages = self.chat_messages(chat_id)
@@ -402,8 +404,23 @@ class UisEmulator:
         else:  # the v3.0 methods, when implemented: no date parameters
             timeline = self.timelines[method]
             total = timeline.count
-            rows = [self.row(method, i) for i in range(offset, min(total, offset + limit))]
-        return [self._project(spec, row, fields) for row in rows], total
+            rows = [self.row(method, p) for p in self.variation.page_positions(total, offset, limit, method)]
+        return [self._as_sent(self._project(spec, row, fields), n) for n, row in enumerate(rows, offset)], total
+
+    def _as_sent(self, row: dict, n: int) -> dict:
+        """A row as this server sends it: optional fields present, null or left out, and extra ones."""
+        variation = self.variation
+        row = variation.optional(row, [k for k in row if k not in KEY_LIKE], n + _h(str(row.get("id"))))
+        return variation.with_extras(row, n)
+
+    def shortened(self, response: Response) -> Response:
+        """The same answer with its first row left out and `total_items` unchanged (the `short` fault):
+        the next offset then starts one row early, as when a row moves out of a page being read."""
+        body = orjson.loads(response.body)
+        rows = (body.get("result") or {}).get("data") if isinstance(body, dict) else None
+        if rows:
+            rows.pop(0)
+        return _json(body)
 
     @staticmethod
     def _int_param(params: dict, name: str, default: Optional[int], required: bool = False) -> int:
@@ -619,7 +636,8 @@ def _compile(spec: dict):
 
 
 def default_uis(access_token: str, start: str = "2024-01-01", end: str = "2024-04-30T23:59:59", scale: float = 1.0,
-                expired_token: Optional[str] = None, blocked_token: Optional[str] = None) -> UisEmulator:
+                expired_token: Optional[str] = None, blocked_token: Optional[str] = None,
+                variation: Optional[Variation] = None) -> UisEmulator:
     """A client account with a few hundred to a couple of thousand rows per report."""
     counts = {
         "get.communications_report": 1500,
@@ -633,7 +651,7 @@ def default_uis(access_token: str, start: str = "2024-01-01", end: str = "2024-0
         "get.sales_report": 300,
         "get.api_requests_report": 500,
     }
-    emulator = UisEmulator()
+    emulator = UisEmulator(variation=variation or Variation.canonical())
     emulator.add_account(access_token)
     for token, state in ((expired_token, "expired"), (blocked_token, "blocked")):
         if token:

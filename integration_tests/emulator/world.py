@@ -13,6 +13,7 @@ from integration_tests.emulator.ckct import default_ckct
 from integration_tests.emulator.ria import default_ria
 from integration_tests.emulator.server import Emulator
 from integration_tests.emulator.uis import default_uis
+from integration_tests.emulator.variation import Variation, session_variation
 
 # Credentials the emulator accepts. They look like the vendors' keys but are made up.
 CKCT_API_KEY = "ck7e1a9c3b5d2f40"
@@ -31,29 +32,33 @@ END_DATE = "2024-04-30"
 PROVIDERS = ("callkeeper_calltracking", "callkeeper", "ria", "uis")
 
 
-def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30) -> Emulator:
+def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30,
+                variation: Optional[Variation] = None) -> Emulator:
     """An emulator (not started) serving every vendor; `scale` multiplies the record counts.
-    `ria_hourly_limit`: RIA.com requests per key per hour (the real free plan allows about 30)."""
+    `ria_hourly_limit`: RIA.com requests per key per hour (the real free plan allows about 30).
+    `variation`: what the servers choose where the documents are silent (default: this session's seed)."""
+    variation = variation or session_variation()
     emulator = Emulator(latency_seconds=latency_seconds)
+    emulator.variation = variation
     emulator.register(
         "ckct",
         default_ckct(CKCT_API_KEY, CKCT_ROLE_KEY, own_count=int(2500 * scale), role_count=int(1200 * scale),
-                     start=START_DATE, end=END_DATE + "T23:59:59"),
+                     start=START_DATE, end=END_DATE + "T23:59:59", variation=variation),
     )
     emulator.register(
         "callkeeper",
         default_callkeeper(CALLKEEPER_API_KEY, calls=int(1500 * scale), tap2calls=int(300 * scale),
-                           start=START_DATE, end=END_DATE + "T23:59:59"),
+                           start=START_DATE, end=END_DATE + "T23:59:59", variation=variation),
     )
     emulator.register(
         "ria",
         default_ria(RIA_API_KEY, RIA_USER_ID, calls=int(1200 * scale), start=START_DATE, end=END_DATE + "T23:59:59",
-                    hourly_limit=ria_hourly_limit),
+                    hourly_limit=ria_hourly_limit, variation=variation),
     )
     emulator.register(
         "uis",
         default_uis(UIS_ACCESS_TOKEN, start=START_DATE, end=END_DATE + "T23:59:59", scale=scale,
-                    expired_token=UIS_EXPIRED_TOKEN, blocked_token=UIS_BLOCKED_TOKEN),
+                    expired_token=UIS_EXPIRED_TOKEN, blocked_token=UIS_BLOCKED_TOKEN, variation=variation),
     )
     return emulator
 
