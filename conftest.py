@@ -2,7 +2,7 @@
 # --read-from-streams ... options) for integration_tests/test_standard_suite.py.
 import pytest
 
-from integration_tests.emulator.variation import SEED_VARIABLE, session_seed, session_variation
+from testkit.emulator.variation import SEED_VARIABLE, session_seed, session_variation
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 

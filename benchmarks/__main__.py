@@ -35,19 +35,15 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from benchmarks.minimum import minimum_requests
-from integration_tests.emulator.world import START_DATE
+from source_calltracking.providers import PROVIDERS as ALL_PROVIDERS
+from testkit.emulator.world import START_DATE, VENDOR_OF
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PROVIDERS = {  # provider: (main stream, emulator vendor)
-    "uis": ("uis_calls", "uis"),
-    "callkeeper_calltracking": ("calltracking_calls", "ckct"),
-    "callkeeper": ("callkeeper_calls", "callkeeper"),
-    "ria": ("ria_calls", "ria"),
-}
+PROVIDERS = {p.config_key: (p.main_stream, VENDOR_OF[p.config_key]) for p in ALL_PROVIDERS}  # provider: (main stream, emulator vendor)
 RECORD_MARK = b'{"type":"RECORD"'
 
 

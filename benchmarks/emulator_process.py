@@ -24,18 +24,17 @@ import time
 from typing import Any, Dict, List
 from urllib.parse import parse_qs
 
-from integration_tests.emulator.callkeeper import default_callkeeper
-from integration_tests.emulator.ckct import default_ckct
-from integration_tests.emulator.ria import default_ria
-from integration_tests.emulator.server import Emulator, Request, Response
-from integration_tests.emulator.timeline import spread
-from integration_tests.emulator.uis import default_uis
-from integration_tests.emulator.world import (
+from testkit.emulator.callkeeper import default_callkeeper
+from testkit.emulator.ckct import default_ckct
+from testkit.emulator.ria import default_ria
+from testkit.emulator.server import Emulator, Request, Response
+from testkit.emulator.timeline import spread
+from testkit.emulator.uis import default_uis
+from testkit.emulator.world import (
     CALLKEEPER_API_KEY, CKCT_API_KEY, CKCT_ROLE_KEY, END_DATE, RIA_API_KEY, RIA_USER_ID, START_DATE,
-    UIS_ACCESS_TOKEN, world_config,
+    UIS_ACCESS_TOKEN, VENDOR_OF, world_config,
 )
 
-VENDOR_OF = {"callkeeper_calltracking": "ckct", "callkeeper": "callkeeper", "ria": "ria", "uis": "uis"}
 END = END_DATE + "T23:59:59"
 
 

@@ -9,9 +9,9 @@ import datetime as dt
 import math
 from typing import List, Tuple
 
-from integration_tests.emulator.timeline import parse_utc, spread
-from integration_tests.emulator.variation import Variation
-from integration_tests.emulator.world import END_DATE, START_DATE
+from testkit.emulator.timeline import parse_utc, spread
+from testkit.emulator.variation import Variation
+from testkit.emulator.world import END_DATE, START_DATE
 
 
 def windows(step: dt.timedelta, granularity: dt.timedelta) -> List[Tuple[dt.datetime, dt.datetime]]:

@@ -23,7 +23,7 @@ from benchmarks.__main__ import PROVIDERS, BenchEmulator
 
 
 def profile_read(config_path: Path, catalog_path: Path) -> pstats.Stats:
-    from source_calltracking.run import run
+    from source_calltracking.entrypoint import launch
 
     profiles = []
 
@@ -38,7 +38,7 @@ def profile_read(config_path: Path, catalog_path: Path) -> pstats.Stats:
     with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
         main.enable()
         try:
-            run(["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+            launch(["read", "--config", str(config_path), "--catalog", str(catalog_path)])
         finally:
             main.disable()
             threading.setprofile(None)

@@ -2,8 +2,9 @@ import contextlib
 
 import pytest
 
-from integration_tests.emulator.variation import session_variation
-from integration_tests.emulator.world import build_world, world_config
+from testkit.emulator.variation import session_variation
+from testkit.emulator.world import build_world, world_config
+from testkit.retry_waits import retry_waits  # noqa: F401  (a fixture for every test here)
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 from airbyte_cdk.models import Status, SyncMode
 
-from integration_tests.emulator.callkeeper import STATUS_PAIRS
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_STATUSES, world_config
-from integration_tests.harness import (
+from testkit.emulator.callkeeper import STATUS_PAIRS
+from testkit.emulator.faults import Fault
+from testkit.emulator.server import Response
+from testkit.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_STATUSES, world_config
+from testkit.connector import (
     connection_status,
     error_messages,
     final_state,
@@ -24,7 +24,7 @@ from integration_tests.harness import (
     run_read,
     state_for,
 )
-from source_calltracking.callkeeper_statuses import STATUSES, decode
+from source_calltracking.components.callkeeper_statuses import STATUSES, decode
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 WINDOWED = {

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from airbyte_cdk.models import Status, SyncMode
 
-from integration_tests.emulator.world import CKCT_API_KEY, world_config
-from integration_tests.harness import (
+from testkit.emulator.world import CKCT_API_KEY, world_config
+from testkit.connector import (
     connection_status,
     error_messages,
     final_state,
@@ -192,7 +192,7 @@ def test_cli_read_with_a_bad_key_prints_one_plain_failure_and_exits_1(emulator, 
     config = world_config(emulator)
     config["callkeeper_calltracking"]["api_key"] = "badbadbadbadbad0"
     (tmp_path / "config.json").write_text(json.dumps(config))
-    from integration_tests.harness import catalog_for
+    from testkit.connector import catalog_for
     from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
     (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["calltracking_calls"]))))

@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.world import world_config
-from integration_tests.harness import error_messages, final_state, records_by_stream, run_read, state_for
+from testkit.emulator.faults import Fault
+from testkit.emulator.world import world_config
+from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 
 STREAM = "calltracking_calls"
 JANUARY = dict(start_date="2024-01-01", end_date="2024-01-31")  # one 30-day window and a day

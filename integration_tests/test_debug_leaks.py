@@ -12,11 +12,11 @@ import sys
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.ria import error_response
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.world import PROVIDERS, secrets_of, world_config
-from integration_tests.harness import assert_no_secrets_in, catalog_for, connection_status, run_command, run_discover
+from testkit.emulator.faults import Fault
+from testkit.emulator.ria import error_response
+from testkit.emulator.server import Response
+from testkit.emulator.world import PROVIDERS, secrets_of, world_config
+from testkit.connector import assert_no_secrets_in, catalog_for, connection_status, run_command, run_discover
 
 # A short period keeps the reads fast; every stream of the provider is still read.
 PERIOD = dict(start_date="2024-04-01", end_date="2024-04-30", retry_backoff_seconds=0.1, request_timeout_seconds=5)

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from airbyte_cdk.models.connector_metadata import MetadataFile
 
-from integration_tests.emulator.world import world_config
-from integration_tests.harness import run_discover
+from testkit.emulator.world import world_config
+from testkit.connector import run_discover
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "integrations" / "sources" / "calltracking.md"

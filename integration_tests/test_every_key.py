@@ -14,15 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
-from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.emulator.uis import TABLE
-from integration_tests.emulator.world import build_world, world_config
-from integration_tests.emulator.variation import session_variation
-from integration_tests.harness import error_messages, records_by_stream, run_discover, run_read
+from testkit.emulator.uis import TABLE
+from testkit.emulator.world import build_world, world_config
+from testkit.emulator.variation import session_variation
+from testkit.connector import error_messages, records_by_stream, run_discover, run_read
 
 TAP = str(Path(sys.executable).with_name("tap-calltracking"))
 CKCT_STREAMS = {"get": "calltracking_calls", "getByRole": "calltracking_calls_by_role", "getWithRole": "calltracking_calls_with_role"}

@@ -4,10 +4,10 @@ message and a state from which the next sync loses nothing."""
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.world import world_config
-from integration_tests.harness import final_state, records_by_stream, run_read, state_for
+from testkit.emulator.faults import Fault
+from testkit.emulator.server import Response
+from testkit.emulator.world import world_config
+from testkit.connector import final_state, records_by_stream, run_read, state_for
 
 STREAM = "calltracking_calls"
 

@@ -8,12 +8,11 @@ from urllib.parse import parse_qs
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.ria import error_response
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.world import world_config
-from integration_tests.faults_helpers import retry_waits  # noqa: F401 (fixture)
-from integration_tests.harness import error_messages, final_state, records_by_stream, run_read, state_for
+from testkit.emulator.faults import Fault
+from testkit.emulator.ria import error_response
+from testkit.emulator.server import Response
+from testkit.emulator.world import world_config
+from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 
 STREAM = "ria_calls"
 WINDOWS = 13  # 2024-01-01 .. 2024-04-30 in windows of 10 days

@@ -21,11 +21,11 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import make_file
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.timeline import spread
-from integration_tests.emulator.world import UIS_ACCESS_TOKEN, world_config
-from integration_tests.harness import (
+from testkit.emulator.faults import Fault
+from testkit.emulator.server import Response
+from testkit.emulator.timeline import spread
+from testkit.emulator.world import UIS_ACCESS_TOKEN, world_config
+from testkit.connector import (
     assert_no_secrets_in,
     catalog_for,
     error_messages,
@@ -90,8 +90,7 @@ def requests_for(emulator, method):
 
 def resume_after(emulator, first, config, stream):
     """The next sync from the first one's last state, every fault cleared: the union of both runs' ids."""
-    emulator.faults.clear()
-    uis(emulator)._injected.clear()
+    emulator.faults.clear()  # the transport faults and the API errors injected: one plan
     state = final_state(first, stream) if any(
         m.state.stream.stream_descriptor.name == stream for m in first.state_messages) else None
     second = run_read(config, [stream], state=state_for({stream: state}) if state else None)

@@ -11,8 +11,8 @@ import sys
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
-from integration_tests.emulator.world import build_world, world_config
-from integration_tests.harness import assert_no_secrets_in, catalog_for
+from testkit.emulator.world import build_world, world_config
+from testkit.connector import assert_no_secrets_in, catalog_for
 
 STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_calls_with_role"]
 

@@ -1,4 +1,4 @@
-"""Answers larger than the in-memory limit (response_body.SPOOL_THRESHOLD_BYTES): a RIA.com or
+"""Answers larger than the in-memory limit (answers.SPOOL_THRESHOLD_BYTES): a RIA.com or
 CallKeeper REST date window of tens of thousands of calls, a UIS page of 10000 rows. They are
 read from a temporary file a segment at a time; every record arrives once, and a large answer
 that is cut off, dropped half-way or replaced by an HTML page is retried like a small one."""
@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.emulator.callkeeper import default_callkeeper
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.ria import default_ria
-from integration_tests.emulator.server import Emulator, Response
-from integration_tests.emulator.timeline import spread
-from integration_tests.emulator.uis import default_uis
-from integration_tests.emulator.world import (
+from testkit.emulator.callkeeper import default_callkeeper
+from testkit.emulator.faults import Fault
+from testkit.emulator.ria import default_ria
+from testkit.emulator.server import Emulator, Response
+from testkit.emulator.timeline import spread
+from testkit.emulator.uis import default_uis
+from testkit.emulator.world import (
     CALLKEEPER_API_KEY, END_DATE, RIA_API_KEY, RIA_USER_ID, START_DATE, UIS_ACCESS_TOKEN, world_config,
 )
-from integration_tests.faults_helpers import retry_waits  # noqa: F401 (fixture)
-from integration_tests.harness import error_messages, records_by_stream, run_read
-from source_calltracking import response_body
+from testkit.connector import error_messages, records_by_stream, run_read
+from source_calltracking.components import answers
 
 END = END_DATE + "T23:59:59"
 CALLS = 40_000
@@ -49,13 +48,13 @@ def world(big_world):
 def spooled(monkeypatch):
     """How many answers were read through a file."""
     taken = []
-    original = response_body.SpooledRecords.__init__
+    original = answers.SpooledRecords.__init__
 
     def counting(self, *args, **kwargs):
         taken.append(1)
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(response_body.SpooledRecords, "__init__", counting)
+    monkeypatch.setattr(answers.SpooledRecords, "__init__", counting)
     return taken
 
 

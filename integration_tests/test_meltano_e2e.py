@@ -21,9 +21,9 @@ from typing import Any, Dict, Iterator
 import pytest
 import yaml
 
-from integration_tests.emulator.world import secrets_of
-from integration_tests.harness import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
-from integration_tests.tool_venvs import ROOT, ensure_venv
+from testkit.emulator.world import secrets_of
+from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.tool_venvs import ROOT, ensure_venv
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +40,9 @@ def tool_bins():
 
 @pytest.fixture
 def background_config(tmp_path) -> Iterator[Dict[str, Any]]:
-    """`python -m integration_tests.emulator` in its own process, and the config it wrote."""
+    """`python -m testkit.emulator` in its own process, and the config it wrote."""
     config_file = tmp_path / "emulator_config.json"
-    process = subprocess.Popen([sys.executable, "-m", "integration_tests.emulator", "--config-out", str(config_file)],
+    process = subprocess.Popen([sys.executable, "-m", "testkit.emulator", "--config-out", str(config_file)],
                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert json.loads(process.stdout.readline())["config"] == str(config_file)  # printed once it listens

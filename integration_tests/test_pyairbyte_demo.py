@@ -13,9 +13,9 @@ import subprocess
 
 import pytest
 
-from integration_tests.demo import DEMO_VENV, PYAIRBYTE, pyairbyte_sync
-from integration_tests.harness import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
-from integration_tests.tool_venvs import ensure_venv
+from testkit.demo import DEMO_VENV, PYAIRBYTE, pyairbyte_sync
+from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.tool_venvs import ensure_venv
 
 pytestmark = pytest.mark.e2e
 

@@ -7,12 +7,11 @@ seconds would have done. The quota wait is only for an OVER_RATE_LIMIT without a
 
 import pytest
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.ria import error_response
-from integration_tests.emulator.server import Response
-from integration_tests.emulator.world import world_config
-from integration_tests.faults_helpers import retry_waits  # noqa: F401 (fixture)
-from integration_tests.harness import error_messages, run_read
+from testkit.emulator.faults import Fault
+from testkit.emulator.ria import error_response
+from testkit.emulator.server import Response
+from testkit.emulator.world import world_config
+from testkit.connector import error_messages, run_read
 
 # provider: (emulator vendor, main stream, the 429 body the vendor would send)
 PROVIDERS = {

@@ -9,10 +9,10 @@ import jsonschema
 import pytest
 from airbyte_cdk.models import Status, SyncMode
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.ria import error_response
-from integration_tests.emulator.world import RIA_API_KEY, RIA_USER_ID, world_config
-from integration_tests.harness import (
+from testkit.emulator.faults import Fault
+from testkit.emulator.ria import error_response
+from testkit.emulator.world import RIA_API_KEY, RIA_USER_ID, world_config
+from testkit.connector import (
     connection_status,
     error_messages,
     final_state,
@@ -262,7 +262,7 @@ def test_every_documented_error_ends_the_sync_with_its_code(emulator, setup, mes
 
 
 def test_a_403_page_that_is_not_json_is_a_config_error_not_a_retry(emulator):
-    from integration_tests.emulator.server import Response
+    from testkit.emulator.server import Response
 
     emulator.faults.add(Fault("ria", "response", times=-1, response=Response(403, b"<html>Forbidden</html>", "text/html")))
     output = run_read(ria_config(emulator), [STREAM])
@@ -285,12 +285,10 @@ def test_quota_waits_double_from_the_configured_first_wait_then_stop():
     """The defaults wait 1, 2, 4, 8, 16 and 32 minutes (63 in all: longer than the hourly quota), then end the stream."""
     import requests
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-    from source_calltracking.components import QuotaBackoffStrategy
+    from source_calltracking.components.ria import RiaQuotaBackoff
 
     config = {"ria": {}}
-    strategy = QuotaBackoffStrategy(config=config, parameters={}, retries="{{ config['ria'].get('rate_limit_retries', 6) }}",
-                                    first_wait_seconds="{{ config['ria'].get('rate_limit_wait_seconds', 60) }}",
-                                    exhausted_message="quota of {{ response.error.code }}")
+    strategy = RiaQuotaBackoff(config=config, parameters={})
     quota, server_error = requests.Response(), requests.Response()
     quota.status_code, quota._content = 429, b'{"error":{"code":"OVER_RATE_LIMIT","message":"..."}}'
     server_error.status_code = 503
@@ -298,13 +296,21 @@ def test_quota_waits_double_from_the_configured_first_wait_then_stop():
     assert strategy.backoff_time(server_error, 1) is None  # not a quota answer: the shared strategy decides
     with pytest.raises(AirbyteTracedException) as stop:
         strategy.backoff_time(quota, 7)
-    assert stop.value.message == "quota of OVER_RATE_LIMIT"
+    assert stop.value.message == QUOTA_MESSAGE.format(after=" and did not recover after 6 retries")
     assert stop.value.failure_type.value == "transient_error"
     with pytest.raises(AirbyteTracedException):  # the quota is known to be gone: the other windows stop at once
         strategy.backoff_time(quota, 1)
     config["ria"]["rate_limit_wait_seconds"] = 0.5
-    fresh = QuotaBackoffStrategy(config=config, parameters={}, first_wait_seconds="{{ config['ria'].get('rate_limit_wait_seconds', 60) }}")
+    fresh = RiaQuotaBackoff(config=config, parameters={})
     assert fresh.backoff_time(quota, 2) == 1.0
+    one = RiaQuotaBackoff(config={"ria": {"rate_limit_retries": 1}}, parameters={})
+    with pytest.raises(AirbyteTracedException) as stop:
+        one.backoff_time(quota, 2)
+    assert stop.value.message == QUOTA_MESSAGE.format(after=" and did not recover after 1 retry")
+    none = RiaQuotaBackoff(config={"ria": {"rate_limit_retries": 0}}, parameters={})
+    with pytest.raises(AirbyteTracedException) as stop:
+        none.backoff_time(quota, 1)
+    assert stop.value.message == QUOTA_MESSAGE.format(after="")
 
 
 def test_spec_marks_the_keys_secret_and_documents_the_blocks():

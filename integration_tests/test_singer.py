@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from integration_tests.emulator.world import build_world, world_config
+from testkit.emulator.world import build_world, world_config
 from source_calltracking.providers import PROVIDERS_BY_KEY
-from integration_tests.harness import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
 
 TAP = str(Path(sys.executable).with_name("tap-calltracking"))
 

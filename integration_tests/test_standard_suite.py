@@ -2,7 +2,7 @@
 
 The scenarios come from acceptance-test-config.yml. Their configs point at an emulator that
 this module starts when pytest collects it (`get_scenarios` runs at collection): it serves every
-provider of `integration_tests.emulator.world`, so the suite covers whatever providers the
+provider of `testkit.emulator.world`, so the suite covers whatever providers the
 connector has. The configs are also written to integration_tests/generated/ (gitignored), the
 paths acceptance-test-config.yml names, for anyone who wants to look at them; each pytest
 process hands its own emulator's config to its scenarios, so parallel workers do not collide.
@@ -28,7 +28,7 @@ from boltons.typeutils import classproperty
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
-from integration_tests.emulator.world import build_world, secrets_of, world_config
+from testkit.emulator.world import build_world, secrets_of, world_config
 from source_calltracking import SourceCalltracking
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.emulator.world import world_config
-from integration_tests.harness import records_by_stream, run_command
+from testkit.emulator.world import world_config
+from testkit.connector import records_by_stream, run_command
 
 STATE_0_1_0 = Path(__file__).resolve().parent.parent / "unit_tests" / "resources" / "state_0.1.0.json"
 STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_calls_with_role"]
@@ -15,7 +15,7 @@ STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_cal
 
 def read_with_state_file(config, state_text, tmp_path):
     from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
-    from integration_tests.harness import catalog_for
+    from testkit.connector import catalog_for
 
     catalog = catalog_for(STREAMS)
     (tmp_path / "config.json").write_text(json.dumps(config))

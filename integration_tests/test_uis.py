@@ -11,10 +11,10 @@ import pytest
 import yaml
 from airbyte_cdk.models import Status, SyncMode
 
-from integration_tests.emulator.timeline import parse_utc, spread
-from integration_tests.emulator.uis import MAX_OFFSET, TABLE, add_months
-from integration_tests.emulator.world import END_DATE, START_DATE, UIS_ACCESS_TOKEN, UIS_BLOCKED_TOKEN, UIS_EXPIRED_TOKEN, build_world, world_config
-from integration_tests.harness import (
+from testkit.emulator.timeline import parse_utc, spread
+from testkit.emulator.uis import MAX_OFFSET, TABLE, add_months
+from testkit.emulator.world import END_DATE, START_DATE, UIS_ACCESS_TOKEN, UIS_BLOCKED_TOKEN, UIS_EXPIRED_TOKEN, build_world, world_config
+from testkit.connector import (
     connection_status,
     error_messages,
     final_state,
@@ -526,18 +526,17 @@ def test_v3_methods_are_read_when_the_api_offers_them(emulator):
 
 # ---- the field table the manifest, the schemas and the emulator share ----------------------------
 
-def test_manifest_fields_schemas_and_emulator_agree_with_the_field_table():
+def test_requested_fields_schemas_and_emulator_agree_with_the_field_table():
     import subprocess
     import sys
 
-    import yaml
+    from source_calltracking.components.uis import REPORT_FIELDS
 
     check = subprocess.run([sys.executable, str(ROOT / "tools" / "uis_generate.py"), "--check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
-    manifest = yaml.safe_load((ROOT / "source_calltracking" / "manifest.yaml").read_text())
     for method, spec in TABLE.items():
         documented = [f["name"] for f in spec["fields"] if not f.get("example_only")]
-        assert manifest["definitions"]["uis"]["fields"][method.split(".", 1)[1]] == documented, method
+        assert REPORT_FIELDS[method] == {"api_version": spec["api_version"], "fields": documented}, method
         schema = json.loads((SCHEMAS / f"{spec['stream']}.json").read_text())
         assert set(documented) <= set(schema["properties"]), method
 
@@ -546,7 +545,7 @@ def test_paging_never_asks_past_offset_100000_and_says_why():
     """For a request that cannot be split (the v3.0 methods take no dates) the rest is not dropped silently."""
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    from source_calltracking.components import UisOffsetPages
+    from source_calltracking.components.uis import UisOffsetPages
 
     pagination = UisOffsetPages(config={}, parameters={"method": "get.sales_report", "provider_name": "UIS"})
     holding = lambda total: {"result": {"data": [], "metadata": {"total_items": total}}}  # noqa: E731

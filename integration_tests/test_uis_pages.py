@@ -4,9 +4,9 @@ import json
 
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.emulator.faults import Fault
-from integration_tests.emulator.world import world_config
-from integration_tests.harness import error_messages, final_state, records_by_stream, run_read, state_for
+from testkit.emulator.faults import Fault
+from testkit.emulator.world import world_config
+from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 
 STREAM, METHOD = "uis_calls", "get.calls_report"
 # Three windows of 89 days: 2024-01-01..03-29, 03-30..06-26, 06-27..06-30.

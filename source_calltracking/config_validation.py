@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-PROVIDER_BLOCKS = ("callkeeper_calltracking", "callkeeper", "ria", "uis")
+from source_calltracking.providers import NO_PROVIDER_MESSAGE, PROVIDER_KEYS
 
 SECRET_FIELDS = {"api_key", "role_api_key", "access_token"}
 TYPE_WORDS = {"integer": "a whole number", "string": "text", "object": "a block of settings ({...})",
@@ -47,9 +47,8 @@ def _problems(config: Any, spec_schema: Mapping[str, Any]) -> Iterator[str]:
         return  # the checks below assume the types are right
     yield from _unknown_keys(config, spec_schema)
     yield from _dates(config)
-    if not any(isinstance(config.get(key), Mapping) and config.get(key) for key in PROVIDER_BLOCKS):
-        yield ("No provider is configured: add at least one of the blocks callkeeper_calltracking, callkeeper, "
-               "ria or uis.")
+    if not any(isinstance(config.get(key), Mapping) and config.get(key) for key in PROVIDER_KEYS):
+        yield NO_PROVIDER_MESSAGE
     for key, block in config.items():
         if isinstance(block, Mapping):
             yield from _provider_block(key, block)

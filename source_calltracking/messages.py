@@ -17,7 +17,7 @@ import orjson
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calltracking.providers import PROVIDERS
+from source_calltracking.providers import provider_of_stream
 
 _LOG_PREFIX = '{"type":"LOG"'
 _TRACE_PREFIX = '{"type":"TRACE"'
@@ -34,7 +34,7 @@ class ReadableOutput:
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
         for line in lines:
             if line.startswith(_LOG_PREFIX) and _TRACEBACK in line and not self.debug:
-                yield _without_traceback(line)
+                yield _line_without_traceback(line)
             elif line.startswith(_TRACE_PREFIX) and '"type":"ERROR"' in line:
                 polished = self._stream_error(line)
                 if polished is not None:
@@ -88,14 +88,6 @@ _NETWORK = (("ConnectionError", "the connection to the API failed"),
             ("ConnectTimeout", "the API could not be reached in time"), ("Timeout", "the API did not answer in time"))
 
 
-def _provider_of(stream: str) -> Optional[str]:
-    """The display name of the provider a stream belongs to (streams are named `<prefix>_...`)."""
-    for provider in PROVIDERS:
-        if stream.startswith(provider.check_stream.split("_")[0] + "_"):
-            return provider.display_name
-    return None
-
-
 def after_retries(text: str, stream: str, internal_message: Optional[str] = None) -> str:
     """The CDK's "retries exhausted" failure as one sentence that names the provider and the cause.
     For a rate limit the filter's own sentence is only in the internal message ("Last exception: ...")."""
@@ -106,19 +98,24 @@ def after_retries(text: str, stream: str, internal_message: Optional[str] = None
         cause = _RETRYING.sub("", text[len(_EXHAUSTED):]).rstrip(" .;")
     else:
         return text
-    provider = _provider_of(stream)
+    found = provider_of_stream(stream)
+    provider = found.display_name if found else None
     if provider and not cause.startswith(provider + ":"):
         what = next((plain for name, plain in _NETWORK if cause.startswith(name)), None)
         cause = f"{provider}: {what} ({cause})" if what else f"{provider}: {cause}"
     return f"{cause}. It failed the same way on every retry, so the stream stopped; sync again later."
 
 
-def _without_traceback(line: str) -> str:
-    message = orjson.loads(line)
-    text = message["log"]["message"]
+def without_traceback(text: str) -> str:
+    """A log text with its stack trace reduced to the trace's last line (the exception itself)."""
     head, _, rest = text.partition(_TRACEBACK)
     last = rest.strip().splitlines()[-1] if rest.strip() else ""
-    message["log"]["message"] = f"{head.strip()} {last}".strip() + " (run with --debug for the traceback)"
+    return f"{head.strip()} {last}".strip()
+
+
+def _line_without_traceback(line: str) -> str:
+    message = orjson.loads(line)
+    message["log"]["message"] = without_traceback(message["log"]["message"]) + " (run with --debug for the traceback)"
     return orjson.dumps(message).decode()
 
 
@@ -133,9 +130,7 @@ class TracebackFreeLogs(logging.Filter):
             record.args = None
         message = record.getMessage()
         if _TRACEBACK in message:
-            head, _, rest = message.partition(_TRACEBACK)
-            last = rest.strip().splitlines()[-1] if rest.strip() else ""
-            record.msg, record.args = f"{head.strip()} {last}".strip(), None
+            record.msg, record.args = without_traceback(message), None
         return True
 
 

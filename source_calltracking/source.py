@@ -10,14 +10,10 @@ from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availab
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_calltracking import cdk_speedups
-from source_calltracking.providers import Provider, configured_providers
+from source_calltracking.providers import NO_PROVIDER_MESSAGE, Provider, configured_providers
 from source_calltracking.state import load_state
 
 DEFAULT_TIMEOUT_SECONDS = 60
-NO_PROVIDER_MESSAGE = (
-    "No provider is configured: add at least one of the blocks callkeeper_calltracking, "
-    "callkeeper, ria or uis to the config."
-)
 
 
 class _SplitWindowWarningFilter(logging.Filter):

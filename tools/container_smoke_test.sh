@@ -141,7 +141,7 @@ step "image built: labels io.airbyte.name=airbyte/source-calltracking io.airbyte
 # ---- 4. the protocol, in the container, against the emulator ------------------------------------
 DATA="$WORK/data"
 mkdir -p "$DATA"
-"$PYTHON" -m integration_tests.emulator --config-out "$DATA/config.json" >"$WORK/emulator.out" 2>&1 &
+"$PYTHON" -m testkit.emulator --config-out "$DATA/config.json" >"$WORK/emulator.out" 2>&1 &
 EMULATOR_PID=$!
 for _ in $(seq 1 100); do [ -s "$DATA/config.json" ] && break; sleep 0.1; done
 [ -s "$DATA/config.json" ] || { cat "$WORK/emulator.out" >&2; die "the emulator did not start"; }

@@ -10,8 +10,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from source_calltracking import callkeeper_statuses
-from source_calltracking.components import CallkeeperRecordExtractor, CallkeeperStatusDecoder, SchemaTypeGuard, callkeeper_records
+from source_calltracking.components import callkeeper_statuses
+from source_calltracking.components.callkeeper import CallkeeperRecordExtractor, CallkeeperStatusTexts, callkeeper_records
+from source_calltracking.components.shared import SchemaTypeGuard
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 STREAMS = ("callkeeper_calls", "callkeeper_completed_calls", "callkeeper_calls_by_status", "callkeeper_tap2calls", "callkeeper_user")
@@ -55,7 +56,7 @@ def handle(content: bytes, stream: str):
     guard = SchemaTypeGuard(parameters={"name": stream, "provider_name": "CallKeeper"})
     for record in records:
         if stream not in ("callkeeper_tap2calls", "callkeeper_user"):
-            CallkeeperStatusDecoder().transform(record)
+            CallkeeperStatusTexts().transform(record)
         guard.transform(record)
     return records
 

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calltracking.components import (
+from source_calltracking.components.calltracking import (
     CalltrackingLedgerFilter,
     CalltrackingPages,
     CalltrackingRecordExtractor,
     CalltrackingRecordKeys,
-    SchemaTypeGuard,
 )
+from source_calltracking.components.shared import SchemaTypeGuard
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "calltracking_calls.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)

@@ -6,7 +6,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.messages import ReadableOutput
-from source_calltracking.run import RecordBatcher, secret_variants
+from source_calltracking.entrypoint import RecordBatcher
+from source_calltracking.masking import secret_variants
 
 
 def trace(message, stream=None, failure_type="config_error"):

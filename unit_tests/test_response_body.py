@@ -1,4 +1,4 @@
-"""response_body: large answers are read from a file a segment at a time, and give exactly the
+"""answers: large answers are read from a file a segment at a time, and give exactly the
 records a whole parse gives; a cut-off answer is refused before any record is read."""
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from source_calltracking import response_body
-from source_calltracking.response_body import json_body, read_streamed_body, spooled_records
+from source_calltracking.components import answers
+from source_calltracking.components.answers import answer_of, json_body, spooled_records
 
 
 @pytest.fixture(autouse=True)
 def small_limits(monkeypatch):
     """Kilobytes instead of megabytes, so that small bodies take the large-body path."""
-    monkeypatch.setattr(response_body, "SPOOL_THRESHOLD_BYTES", 400)
-    monkeypatch.setattr(response_body, "SEGMENT_BYTES", 200)
-    monkeypatch.setattr(response_body, "_EDGE_BYTES", 160)
-    monkeypatch.setattr(response_body, "_CHUNK_BYTES", 97)
+    monkeypatch.setattr(answers, "SPOOL_THRESHOLD_BYTES", 400)
+    monkeypatch.setattr(answers, "SEGMENT_BYTES", 200)
+    monkeypatch.setattr(answers, "_EDGE_BYTES", 160)
+    monkeypatch.setattr(answers, "_CHUNK_BYTES", 97)
 
 
 def streamed(content: bytes, status: int = 200) -> requests.Response:
@@ -36,7 +36,7 @@ def streamed(content: bytes, status: int = 200) -> requests.Response:
 def read(content: bytes):
     """(records as the extractors get them, the body the filters see, spooled or not)."""
     response = streamed(content)
-    assert read_streamed_body(response, "Vendor") is None
+    assert answer_of(response, "Vendor").interruption is None
     spooled = spooled_records(response)
     body = json_body(response)
     records = list(spooled.items()) if spooled is not None else None
@@ -58,7 +58,7 @@ def test_a_small_body_is_read_into_memory_as_before():
 def test_a_large_array_gives_every_record_of_a_whole_parse_and_the_filters_see_its_first():
     calls = [call(n) for n in range(300)]
     content = orjson.dumps(calls)
-    assert len(content) > 20 * response_body.SEGMENT_BYTES
+    assert len(content) > 20 * answers.SEGMENT_BYTES
     records, body, spooled = read(content)
     assert spooled and records == calls
     assert body == [calls[0]]
@@ -111,7 +111,7 @@ def test_an_answer_garbled_in_the_middle_stops_with_a_sentence_naming_the_provid
     middle = len(content) // 2
     content[middle:middle + 4] = b"@@@@"
     response = streamed(bytes(content))
-    read_streamed_body(response, "RIA.com")
+    answer_of(response, "RIA.com")
     with pytest.raises(AirbyteTracedException) as raised:
         list(spooled_records(response).items())
     assert raised.value.message.startswith("RIA.com: the API's answer is not valid JSON after its first ")
@@ -125,7 +125,7 @@ def test_a_connection_dropped_while_reading_is_handed_back_as_the_error():
 
     response = streamed(b"")
     response.raw = Dropping()
-    error = read_streamed_body(response, "CallKeeper")
+    error = answer_of(response, "CallKeeper").interruption
     assert isinstance(error, requests.exceptions.ChunkedEncodingError)
     assert response.content == b"" and spooled_records(response) is None
 
@@ -134,7 +134,7 @@ def test_a_response_read_before_is_left_alone():
     response = requests.Response()
     response.status_code = 200
     response._content = b"[1, 2]"
-    assert read_streamed_body(response) is None and json_body(response) == [1, 2]
+    assert answer_of(response).interruption is None and json_body(response) == [1, 2]
 
 
 json_values = st.recursive(

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_calltracking.components import SchemaTypeGuard, UisLedgerFilter, UisOffsetPages, UisRecordExtractor
+from source_calltracking.components.shared import SchemaTypeGuard
+from source_calltracking.components.uis import UisLedgerFilter, UisOffsetPages, UisRecordExtractor
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 STREAMS = {"uis_calls": "get.calls_report", "uis_communications": "get.communications_report",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional
 
-from integration_tests.emulator.callkeeper import default_callkeeper
-from integration_tests.emulator.ckct import default_ckct
-from integration_tests.emulator.ria import default_ria
-from integration_tests.emulator.server import Emulator
-from integration_tests.emulator.uis import default_uis
-from integration_tests.emulator.variation import Variation, session_variation
+from testkit.emulator.callkeeper import default_callkeeper
+from testkit.emulator.ckct import default_ckct
+from testkit.emulator.ria import default_ria
+from testkit.emulator.server import Emulator
+from testkit.emulator.uis import default_uis
+from testkit.emulator.variation import Variation, session_variation
+from source_calltracking.providers import PROVIDER_KEYS
 
 # Credentials the emulator accepts. They look like the vendors' keys but are made up.
 CKCT_API_KEY = "ck7e1a9c3b5d2f40"
@@ -29,7 +30,9 @@ UIS_BLOCKED_TOKEN = "u1s0blocked0000000000000000000000000000b"
 START_DATE = "2024-01-01"
 END_DATE = "2024-04-30"
 
-PROVIDERS = ("callkeeper_calltracking", "callkeeper", "ria", "uis")
+PROVIDERS = PROVIDER_KEYS  # the connector's own list
+# Where each provider's emulated API is served: /<vendor>/... on the emulator.
+VENDOR_OF = {"callkeeper_calltracking": "ckct", "callkeeper": "callkeeper", "ria": "ria", "uis": "uis"}
 
 
 def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30,

@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from integration_tests.emulator.server import Request, Response
-from integration_tests.emulator.timeline import UTC, Timeline, parse_utc, spread
-from integration_tests.emulator.variation import Variation
+from testkit.emulator.server import Request, Response
+from testkit.emulator.timeline import UTC, Timeline, parse_utc, spread
+from testkit.emulator.variation import Variation
 
 INFO = {
     "entities": {"call": ["get"], "callrole": ["get"], "phone": ["get"], "user": ["get"], "campaign": ["get"], "tag": ["get"]},
@@ -224,13 +224,12 @@ class CkctEmulator:
         if self._is_new_shape(n):
             record = new_shape_call(index, timeline)
             record["cbOfficeNumber"] = "0" if variation.numbers_as_strings else 0
-            optional = [k for k in record if k not in NEW_KEYS]
-            record = variation.optional(record, optional, n, nullable=False)
+            record = variation.optional(record, NEW_KEYS, n, nullable=False)
         else:
             record = old_shape_call(index, timeline)
             if variation.ckct_time_start_form == "unix":
                 record["timeStart"] = int(timeline.time_of(index).timestamp())
-            record = variation.optional(record, [k for k in record if k not in OLD_KEYS], n)
+            record = variation.optional(record, OLD_KEYS, n)
         return variation.with_extras(record, n)
 
     def _is_new_shape(self, n: int) -> bool:

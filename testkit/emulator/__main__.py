@@ -1,6 +1,6 @@
 """Run the emulated vendor APIs until interrupted, and write a connector config that points at them.
 
-    python -m integration_tests.emulator --config-out secrets/emulator_config.json [--scale 1.0]
+    python -m testkit.emulator --config-out secrets/emulator_config.json [--scale 1.0]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from integration_tests.emulator.world import build_world, world_config
+from testkit.emulator.world import build_world, world_config
 
 
 def main() -> None:

@@ -1,14 +1,15 @@
-"""How the connector reads a response's body: parsed once, and large ones without holding them in memory.
+"""How the connector reads an answer: once, and a large one without holding it in memory.
 
-`json_body` parses a body once (orjson) for every filter, extractor and paginator that looks at it
-(see components.ParseOnceErrorHandler).
+`answer_of(response)` reads a response's body the first time anything asks for it (the error
+handler, before any filter) and keeps what it read, an `Answer`, for the extractors and
+paginators that come after: the body parsed once by orjson, and for a large body its records left
+in a temporary file (`SpooledRecords`).
 
 RIA.com and the CallKeeper REST API have no pagination (one date window is one answer), and a
-page of 10000 UIS rows is 28 MB of text, 75 MB once parsed. Their requesters stream the response
-(`StreamedJsonDecoder`), and `ParseOnceErrorHandler` reads the body with `read_streamed_body`
-before any filter looks at it:
+page of 10000 UIS rows is 28 MB of text, 75 MB once parsed. Every requester streams its answers
+(`StreamedJsonDecoder`), and the body is read here from `response.raw`:
 
-- up to SPOOL_THRESHOLD_BYTES it is kept in memory and handled like any other response;
+- up to SPOOL_THRESHOLD_BYTES it is kept in memory and parsed whole;
 - beyond that it is written to an anonymous temporary file and its array of records is found:
   the body itself (RIA.com, CallKeeper), `result.data` (UIS), `result` or `data`. The rest of the
   document, with the array left out, is parsed at once: the filters see it with the array
@@ -18,19 +19,28 @@ before any filter looks at it:
 
 An answer cut off mid-way lacks the end of the document (or of its last record), which is
 checked before anything is read: it is "not JSON" and retried, as a small one is. A body whose
-records cannot be found this way is parsed whole, as before.
+records cannot be found this way is parsed whole.
+
+Once read, `response.raw` is replaced (a public attribute of `requests`) by the bytes read, so
+that whatever the CDK later asks of the response (`text`, to log it) still works; a body of a
+megabyte or more is not kept twice, unless --debug logging wants it. `ParsedResponse` is what the
+error handler's filters see: the same response, with `json()` answered from the `Answer`.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import tempfile
+import threading
 import weakref
+from dataclasses import dataclass
 from typing import IO, Any, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import orjson
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
@@ -44,46 +54,84 @@ _RECORD_PATHS: Sequence[Tuple[str, ...]] = ((), ("result", "data"), ("result",),
 _MARKER = b'"\\u0000calltracking-records\\u0000"'
 _MARKER_VALUE = "\x00calltracking-records\x00"
 _WHITESPACE = b" \t\r\n"
-_BODY = "_calltracking_body"
-_SPOOL = "_calltracking_spool"
-_DROP_TEXT_BYTES = 1 << 20
+_KEEP_TEXT_BYTES = 1 << 20  # a body this large is not kept as text beside its parse (but with --debug)
 NOT_JSON = object()
 _logger = logging.getLogger("airbyte")
 
 
+@dataclass
+class Answer:
+    """What was read of one response: its parsed body (NOT_JSON when it is not JSON), the records
+    of a large body left in a file, or the network error that cut the reading short."""
+
+    parsed: Any
+    records: Optional["SpooledRecords"] = None
+    interruption: Optional[Exception] = None
+
+    @property
+    def body(self) -> Any:
+        """The parsed body, or None when it is not JSON."""
+        return None if self.parsed is NOT_JSON else self.parsed
+
+
+_ANSWERS: "weakref.WeakKeyDictionary[requests.Response, Answer]" = weakref.WeakKeyDictionary()
+_ANSWERS_LOCK = threading.Lock()
+
+
+def answer_of(response: requests.Response, provider: str = "The API") -> Answer:
+    """The response's `Answer`, read now if nothing read it before (`provider` names the vendor in
+    the sentence a garbled large answer ends with)."""
+    if isinstance(response, ParsedResponse):
+        return response.answer
+    answer = _ANSWERS.get(response)
+    if answer is None:
+        answer = _read(response, provider)
+        with _ANSWERS_LOCK:
+            _ANSWERS[response] = answer
+    return answer
+
+
 def json_body(response: requests.Response) -> Any:
     """The decoded body (parsed once per response), or None when it is not JSON."""
-    body = getattr(response, _BODY, None)
-    if body is None:
-        content = response.content
-        try:
-            body = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            body = NOT_JSON
-        setattr(response, _BODY, body)
-        if body is not NOT_JSON and len(content or b"") >= _DROP_TEXT_BYTES and not _logger.isEnabledFor(logging.DEBUG):
-            # The parsed body is all that is read from now on; with --debug the CDK logs the text.
-            response._content = b""  # type: ignore[attr-defined]
-    return None if body is NOT_JSON else body
+    return answer_of(response).body
 
 
-def remember_body(response: requests.Response, body: Any) -> None:
-    """Sets the body `json_body` gives (NOT_JSON for an unreadable one)."""
-    setattr(response, _BODY, body)
+def spooled_records(response: requests.Response) -> Optional["SpooledRecords"]:
+    """The records of a large body, left in its file."""
+    return answer_of(response).records
 
 
-def cached_json(response: requests.Response, **_: Any) -> Any:
-    """`response.json()` answered from `json_body`."""
-    body = json_body(response)
-    if body is None:
-        raise requests.exceptions.JSONDecodeError("response body is not JSON", response.text[:200], 0)
-    return body
+class ParsedResponse(requests.Response):
+    """A response as the error handler's filters see it: the same status, headers, request and text,
+    with `json()` answered from its `Answer` instead of a new parse of the text per filter (with the
+    several predicates a vendor's HTTP-200 errors need, that cost more than the records)."""
+
+    def __init__(self, original: requests.Response, answer: Answer, parsed: Any = None) -> None:
+        super().__init__()
+        self.original = original
+        self.answer = answer
+        self._as_seen = answer.parsed if parsed is None else parsed
+        for name in ("status_code", "headers", "url", "request", "reason", "encoding", "elapsed", "history", "cookies"):
+            setattr(self, name, getattr(original, name))
+
+    @property
+    def content(self) -> bytes:  # type: ignore[override]
+        return self.original.content
+
+    def json(self, **kwargs: Any) -> Any:
+        if self._as_seen is NOT_JSON:
+            raise requests.exceptions.JSONDecodeError("the response body is not JSON", "", 0)
+        return self._as_seen
+
+    def seen_as(self, parsed: Any) -> "ParsedResponse":
+        """The same response with the filters seeing `parsed` as its body."""
+        return ParsedResponse(self.original, self.answer, parsed)
 
 
 class StreamedJsonDecoder(JsonDecoder):
-    """Asks the CDK to stream the response; the body is read by `read_streamed_body` and given to
-    whoever decodes it as `json_body` has it (the connector's extractors and paginators read
-    `json_body` directly). A JsonDecoder, so that the CDK accepts it beside a paginator."""
+    """Asks the CDK to stream the response, so that `answer_of` reads it, a large one into a file.
+    Decoding is the answer's body (the connector's extractors and paginators read `answer_of`
+    directly). A JsonDecoder, so that the CDK accepts it beside a paginator."""
 
     def __init__(self, parameters: Optional[Mapping[str, Any]] = None, **_: Any) -> None:
         super().__init__(parameters=parameters or {})
@@ -135,21 +183,14 @@ class SpooledRecords:
             self._file.close()
 
 
-def spooled_records(response: requests.Response) -> Optional[SpooledRecords]:
-    """The records `read_streamed_body` left in a file, if it did."""
-    return getattr(response, _SPOOL, None)
-
-
-def read_streamed_body(response: requests.Response, provider: str = "The API") -> Optional[Exception]:
-    """Reads the body of a streamed response (see the module's docstring). Returns the network error
-    that interrupted the read, if one did, so that the error handler treats it like one raised while
-    sending the request (retried); the response then has an empty body."""
-    if response._content is not False:  # type: ignore[attr-defined]  # already read: not streamed
-        return None
+def _read(response: requests.Response, provider: str) -> Answer:
+    """Reads the body (see the module's docstring)."""
+    if getattr(response, "_content", False) is not False or response.raw is None:  # read already: not streamed
+        return Answer(_parse(response.content or b""))
     head = bytearray()
     spool: Optional[IO[bytes]] = None
     try:
-        for chunk in response.iter_content(_CHUNK_BYTES):
+        for chunk in _chunks(response.raw):
             if spool is not None:
                 spool.write(chunk)
                 continue
@@ -161,39 +202,68 @@ def read_streamed_body(response: requests.Response, provider: str = "The API") -
     except (requests.RequestException, OSError) as error:
         if spool is not None:
             spool.close()
-        response._content = b""  # type: ignore[attr-defined]
-        return error
+        response.raw = io.BytesIO(b"")
+        return Answer(NOT_JSON, interruption=error)
     if spool is None:
-        response._content = bytes(head)  # type: ignore[attr-defined]
-        return None
-    response._content = b""  # type: ignore[attr-defined]
-    _take_large_body(response, spool, provider)
-    return None
+        content = bytes(head)
+        parsed = _parse(content)
+        keep = len(content) < _KEEP_TEXT_BYTES or parsed is NOT_JSON or _logger.isEnabledFor(logging.DEBUG)
+        response.raw = io.BytesIO(content if keep else b"")
+        return Answer(parsed)
+    response.raw = io.BytesIO(b"")
+    return _large_answer(spool, provider)
 
 
-def _take_large_body(response: requests.Response, spool: IO[bytes], provider: str) -> None:
+def _chunks(raw: Any) -> Iterator[bytes]:
+    """The body's bytes from `response.raw`, decompressed, with urllib3's errors as requests raises
+    them (the error handler retries those)."""
+    try:
+        if hasattr(raw, "stream"):
+            yield from raw.stream(_CHUNK_BYTES, decode_content=True)
+        else:
+            while True:
+                chunk = raw.read(_CHUNK_BYTES)
+                if not chunk:
+                    return
+                yield chunk
+    except ProtocolError as error:
+        raise requests.exceptions.ChunkedEncodingError(error) from None
+    except DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error) from None
+    except ReadTimeoutError as error:
+        raise requests.exceptions.ConnectionError(error) from None
+    except SSLError as error:
+        raise requests.exceptions.SSLError(error) from None
+
+
+def _parse(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return NOT_JSON
+
+
+def _large_answer(spool: IO[bytes], provider: str) -> Answer:
     size = spool.tell()
     try:
         found = _find_records(spool, size)
     except (orjson.JSONDecodeError, ValueError):
         spool.close()
-        remember_body(response, NOT_JSON)  # cut off or garbled: retried by the not-JSON filter
-        return
+        return Answer(NOT_JSON)  # cut off or garbled: retried by the not-JSON filter
     if found is None:  # not a shape with an array of records: parsed whole
         spool.seek(0)
-        response._content = spool.read()  # type: ignore[attr-defined]
+        parsed = _parse(spool.read())
         spool.close()
-        return
+        return Answer(parsed)
     path, start, end, skeleton, boundary = found
     try:
         records = SpooledRecords(spool, start, end, path, boundary, provider)
     except orjson.JSONDecodeError:
         spool.close()
-        remember_body(response, NOT_JSON)
-        return
-    remember_body(response, _with_records(skeleton, path, records.first))
-    setattr(response, _SPOOL, records)
-    weakref.finalize(response, spool.close)  # a response dropped unread (a retry, a failure)
+        return Answer(NOT_JSON)
+    answer = Answer(_with_records(skeleton, path, records.first), records)
+    weakref.finalize(answer, spool.close)  # an answer dropped unread (a retry, a failure)
+    return answer
 
 
 def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...], int, int, Any, "re.Pattern[bytes]"]]:

@@ -4,7 +4,7 @@ Runs inside the PyAirbyte virtual environment (`.venv-demo/`), not the connector
 only the `airbyte` package and the path of the connector's executable. `./run-demo` calls it
 with a config that points at the bundled emulator; with your own config it syncs the real APIs:
 
-    .venv-demo/bin/python integration_tests/pyairbyte_sync.py --config config.json \\
+    .venv-demo/bin/python testkit/pyairbyte_sync.py --config config.json \\
         --executable .venv/bin/source-calltracking --cache demo_output/calltracking.duckdb
 
 State is kept in the DuckDB file (PyAirbyte's `_airbyte_state` table), so a second run against

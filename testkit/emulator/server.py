@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from integration_tests.emulator.faults import FaultPlan
+from testkit.emulator.faults import FaultPlan
 
 
 @dataclass
@@ -77,6 +77,8 @@ class Emulator:
         """`vendor` has a `handle(Request) -> Response` method; it serves `/{prefix}/...`."""
         self.handlers[prefix] = vendor.handle
         self.vendors[prefix] = vendor
+        if hasattr(vendor, "faults"):
+            vendor.faults = self.faults  # one plan for the server's faults and the vendor's own errors
 
     def url(self, prefix: str) -> str:
         assert self._server is not None, "emulator is not started"
@@ -155,7 +157,7 @@ class Emulator:
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
         handler = self.handlers.get(vendor)
-        fault = self.faults.take(vendor, request)
+        fault = self.faults.take(vendor, request, except_kinds=("error",))
         if fault is not None and fault.kind == "reset":
             self._record(vendor, request, 0, b"")
             http.close_connection = True

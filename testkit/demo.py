@@ -2,7 +2,7 @@
 
 `./run-demo` runs this with the connector's `.venv/`. It builds (once) a separate `.venv-demo/`
 with the pinned PyAirbyte, starts the emulator in this process, and runs
-`integration_tests/pyairbyte_sync.py` there against the connector's own executable, so that
+`testkit/pyairbyte_sync.py` there against the connector's own executable, so that
 PyAirbyte's pins never meet the connector's. The DuckDB file keeps PyAirbyte's state: a second
 run is incremental. Nothing leaves the machine: the emulator listens on 127.0.0.1 and PyAirbyte
 runs offline without telemetry.
@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from integration_tests.emulator.world import build_world, world_config
-from integration_tests.tool_venvs import ROOT, ensure_venv
+from testkit.emulator.world import build_world, world_config
+from testkit.tool_venvs import ROOT, ensure_venv
 
 PYAIRBYTE = ["airbyte==0.71.3"]
 DEMO_VENV = ROOT / ".venv-demo"

@@ -122,15 +122,13 @@ class Variation:
             return [order[p] for p in positions]
         return list(positions)
 
-    def optional(self, record: Dict[str, Any], optional_keys: Sequence[str], n: int, nullable: bool = True) -> Dict[str, Any]:
-        """`record` with its optional fields as this server sends them (`n` picks, record by record,
-        which fields in the "mixed" variant)."""
+    def optional(self, record: Dict[str, Any], required_keys: Sequence[str], n: int, nullable: bool = True) -> Dict[str, Any]:
+        """`record` with its optional fields -- all but `required_keys` -- as this server sends them
+        (`n` picks, record by record, which fields in the "mixed" variant)."""
         mode = self.optional_fields
         if mode == "present":
             return record
-        for position, key in enumerate(optional_keys):
-            if key not in record:
-                continue
+        for position, key in enumerate([k for k in record if k not in required_keys]):
             choice = mode if mode != "mixed" else ("present", "null", "absent")[(n + position) % 3]
             if choice == "present" or (n + position) % 4:  # one optional field in four, record by record
                 continue

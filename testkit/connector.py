@@ -20,9 +20,10 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_calltracking.messages import keep_tracebacks_out_of_logs
-from source_calltracking.run import _source as build_source, output_lines, secret_variants
+from source_calltracking.entrypoint import output_lines, source_for as build_source
+from source_calltracking.masking import secret_variants
 
-from integration_tests.emulator.world import secrets_of
+from testkit.emulator.world import secrets_of
 
 
 def catalog_for(streams: Iterable[str], sync_mode: SyncMode = SyncMode.incremental):

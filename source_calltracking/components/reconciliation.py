@@ -40,7 +40,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calltracking.response_body import json_body
+from source_calltracking.components.answers import json_body
 
 logger = logging.getLogger("airbyte")
 
@@ -48,18 +48,19 @@ logger = logging.getLogger("airbyte")
 class WindowLedger:
     """What one read of one window has received so far, and what the API said it holds.
 
-    Records are told apart by key, so that a record sent twice (rows that moved from one page to the
-    next while the window was read) does not hide one that was never sent. A record that repeats one
-    of the page before or of its own page is not emitted again: that is where moving rows reappear.
-    Keys are kept as 8-byte hashes; the window's other keys are only looked up on a second read.
+    Records are told apart by key where rows that move while a window is read reappear: on the page
+    after. A record that repeats one of its own page or of the page before is counted once and not
+    emitted again, so that it cannot hide one that was never sent. Every key of the read is kept as
+    an 8-byte hash, looked up only on a second read, which emits no record the first one emitted.
     """
 
     def __init__(self) -> None:
         self.attempt = 1
         self.on_page = 0  # records of the page being read
         self.reported: Optional[int] = None  # the count the API reported, from its latest answer
+        self.sent = 0  # records of this read, repeats included
+        self.repeated = 0  # records of this read that repeated one of their page or of the page before
         self._keys = array("q")  # every key of this read, hashed
-        self._unkeyed = 0  # records of this read without a key
         self._this_page: set = set()
         self._page_before: set = set()
         self._emitted: Optional[set] = None  # from the second read on: every key emitted before
@@ -68,14 +69,15 @@ class WindowLedger:
         """Counts one record; False when it was emitted already. A record without a key (None) is
         counted and emitted: nothing tells it apart from another."""
         self.on_page += 1
+        self.sent += 1
         if key is None:
-            self._unkeyed += 1
             return True
         hashed = hash(key)
-        self._keys.append(hashed)
         if hashed in self._this_page or hashed in self._page_before:
+            self.repeated += 1
             return False
         self._this_page.add(hashed)
+        self._keys.append(hashed)
         if self._emitted is None:
             return True
         if hashed in self._emitted:
@@ -90,19 +92,15 @@ class WindowLedger:
         return count
 
     @property
-    def sent(self) -> int:
-        return len(self._keys) + self._unkeyed
-
-    @property
     def received(self) -> int:
         """Different records received by this read."""
-        return len(set(self._keys)) + self._unkeyed
+        return self.sent - self.repeated
 
     def read_again(self) -> None:
         self.attempt += 1
         self._emitted = (self._emitted or set()) | set(self._keys)
         self._keys = array("q")
-        self._unkeyed = 0
+        self.sent = self.repeated = 0
         self._this_page, self._page_before = set(), set()
         self.reported = None
 
@@ -207,7 +205,7 @@ class ReconciledPagination(PaginationStrategy):
         window = describe_window(stream_slice)
         received = ledger.received
         total = "not reported" if ledger.reported is None else ledger.reported
-        repeated = f" ({ledger.sent - received} of them sent twice)" if ledger.sent != received else ""
+        repeated = f" ({ledger.repeated} of them sent twice)" if ledger.repeated else ""
         level = logging.INFO if (stream_slice is not None and "start_time" in (stream_slice.cursor_slice or {})) else logging.DEBUG
         logger.log(level, f"{self._provider}: stream {self._stream}, window {window}: {received} {self.records_word}{repeated}, API total {total}.")
         if ledger.reported is None or received == ledger.reported:

@@ -11,7 +11,8 @@ only, `limit` at most 10000 and `offset` at most 100000, `date_from`/`date_till`
 `YYYY-MM-DD hh:mm:ss` at most 3 months (and 90 days) apart (`date_interval_limit_reached`),
 known names in `fields` (only the "returned by default" fields come back without it), and a
 per-token minute and day request budget counted down in `metadata.limits`. The two API v3.0
-methods answer `method_not_found` unless `v3_implemented` is set. Faults: `inject(mnemonic)`.
+methods answer `method_not_found` unless `v3_implemented` is set. Errors of its own on demand:
+`inject(mnemonic, ...)`, a rule of the emulator's one fault plan.
 
 Rows are generated lazily from `timeline.Timeline`s (row i at start + i * step), so a window
 can hold a million rows at no cost until a page of it is served. The field list of every method
@@ -33,9 +34,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import orjson
 import yaml
 
-from integration_tests.emulator.server import Request, Response
-from integration_tests.emulator.timeline import UTC, Timeline, parse_utc, spread
-from integration_tests.emulator.variation import Variation
+from testkit.emulator.faults import Fault, FaultPlan
+from testkit.emulator.server import Request, Response
+from testkit.emulator.timeline import UTC, Timeline, parse_utc, spread
+from testkit.emulator.variation import Variation
 
 TABLE_PATH = Path(__file__).resolve().parents[2] / "tools" / "uis_fields.yaml"
 TABLE: Dict[str, Dict[str, Any]] = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
@@ -123,17 +125,6 @@ class UisError(Exception):
 
 
 @dataclass
-class Injected:
-    mnemonic: str
-    times: int = 1  # -1: forever
-    method: Optional[str] = None  # only requests to this method
-    skip: int = 0  # let this many matching requests through first
-    message: Optional[str] = None
-    field: Optional[str] = None
-    minute_reset: Optional[int] = None  # for limit_exceeded: the `minute_reset` to report
-
-
-@dataclass
 class Budget:
     minute_limit: int
     day_limit: int
@@ -177,6 +168,14 @@ class UisAccount:
     budget: Optional[Budget] = None
 
 
+def _rpc_method(request: Request) -> Optional[str]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return body.get("method") if isinstance(body, dict) else None
+
+
 def _json(payload: Any) -> Response:
     return Response(200, orjson.dumps(payload))
 
@@ -211,9 +210,10 @@ class UisEmulator:
     log: List[dict] = field(default_factory=list)  # every request body, parsed
     errors_sent: List[str] = field(default_factory=list)  # the mnemonic of every error answered
 
+    faults: FaultPlan = field(default_factory=FaultPlan)  # the emulator's plan, once registered
+
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._injected: List[Injected] = []
 
     # ---- set-up -----------------------------------------------------------------------------
     def add_account(self, access_token: str, agent_user_ids: Iterable[int] = ()) -> UisAccount:
@@ -221,12 +221,14 @@ class UisEmulator:
         self.accounts.append(account)
         return account
 
-    def inject(self, mnemonic: str, **kwargs: Any) -> Injected:
-        """Answer matching requests with this error (see `Injected`)."""
-        rule = Injected(mnemonic, **kwargs)
-        with self._lock:
-            self._injected.append(rule)
-        return rule
+    def inject(self, mnemonic: str, times: int = 1, method: Optional[str] = None, skip: int = 0,
+               message: Optional[str] = None, field: Optional[str] = None, minute_reset: Optional[int] = None) -> Fault:
+        """Answer matching requests with this error, a rule of the emulator's fault plan: `times`
+        requests (-1: forever), to `method` only if given, after letting `skip` through;
+        `minute_reset` is reported in a limit_exceeded's metadata."""
+        match = (lambda request: _rpc_method(request) == method) if method else None
+        return self.faults.add(Fault("uis", "error", times=times, skip=skip, match=match,
+                                     error={"mnemonic": mnemonic, "message": message, "field": field, "minute_reset": minute_reset}))
 
     def set_budget(self, access_token: str, minute_limit: Optional[int] = None, day_limit: Optional[int] = None,
                    minute_seconds: Optional[float] = None, day_used: int = 0) -> Budget:
@@ -297,7 +299,7 @@ class UisEmulator:
             self._check_method(version, method)
             account = self._authenticate(params)
             self._check_budget(account, method)
-            self._check_injected(method)
+            self._check_injected(request)
             if method in self.disabled_methods:
                 raise UisError("method_component_disabled")
             rows, total = self._answer(method, params)
@@ -350,19 +352,13 @@ class UisEmulator:
             if not self._budget(account).spend(time.monotonic()):
                 raise UisError("limit_exceeded")
 
-    def _check_injected(self, method: str) -> None:
-        with self._lock:
-            for rule in self._injected:
-                if rule.times == 0 or (rule.method and rule.method != method):
-                    continue
-                if rule.skip > 0:
-                    rule.skip -= 1
-                    continue
-                if rule.times > 0:
-                    rule.times -= 1
-                error = UisError(rule.mnemonic, rule.message, rule.field)
-                error.minute_reset = rule.minute_reset  # type: ignore[attr-defined]
-                raise error
+    def _check_injected(self, request: Request) -> None:
+        rule = self.faults.take("uis", request, kinds=("error",))
+        if rule is not None:
+            spec = rule.error or {}
+            error = UisError(spec["mnemonic"], spec.get("message"), spec.get("field"))
+            error.minute_reset = spec.get("minute_reset")  # type: ignore[attr-defined]
+            raise error
 
     # ---- answers ------------------------------------------------------------------------------
     def _answer(self, method: str, params: dict) -> Tuple[List[dict], int]:
@@ -410,7 +406,7 @@ class UisEmulator:
     def _as_sent(self, row: dict, n: int) -> dict:
         """A row as this server sends it: optional fields present, null or left out, and extra ones."""
         variation = self.variation
-        row = variation.optional(row, [k for k in row if k not in KEY_LIKE], n + _h(str(row.get("id"))))
+        row = variation.optional(row, KEY_LIKE, n + _h(str(row.get("id"))))
         return variation.with_extras(row, n)
 
     def shortened(self, response: Response) -> Response:

@@ -29,9 +29,9 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integration_tests.emulator.server import Request, Response
-from integration_tests.emulator.timeline import UTC, Timeline, spread
-from integration_tests.emulator.variation import Variation
+from testkit.emulator.server import Request, Response
+from testkit.emulator.timeline import UTC, Timeline, spread
+from testkit.emulator.variation import Variation
 
 SERVER_TIME_ZONE = "Europe/Moscow"
 READ_METHODS = ("getCallsInfo", "getCallsCompleted", "getCallsByStatus", "getCallInfo", "getUserInfo", "getT2C")
@@ -169,7 +169,7 @@ class CallkeeperEmulator:
     # ---- what the emulator holds, for completeness assertions -------------------------------
     @staticmethod
     def indices(timeline: Timeline, since: str, until: str) -> range:
-        from integration_tests.emulator.timeline import parse_utc
+        from testkit.emulator.timeline import parse_utc
 
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return range(lo, hi)
@@ -236,9 +236,10 @@ class CallkeeperEmulator:
 
     def _as_sent(self, record: dict, n: int) -> dict:
         variation = self.variation
-        moment = dt.datetime.strptime(record["date"], "%Y-%m-%d %H:%M:%S")
-        record["date"] = moment.strftime(DATE_FORMS[variation.callkeeper_date_form])
-        record = variation.optional(record, [k for k in record if k not in CALL_KEYS], n)
+        if variation.callkeeper_date_form != "space":
+            moment = dt.datetime.strptime(record["date"], "%Y-%m-%d %H:%M:%S")
+            record["date"] = moment.strftime(DATE_FORMS[variation.callkeeper_date_form])
+        record = variation.optional(record, CALL_KEYS, n)
         return variation.with_extras(record, n)
 
     def _ordered(self, lo: int, hi: int, salt: str) -> List[int]:

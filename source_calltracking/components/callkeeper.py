@@ -1,0 +1,167 @@
+"""CallKeeper REST API (api.callkeeper.ru), as the vendor's document "Использование HTTPS REST API
+CallKeeper" describes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
+from zoneinfo import ZoneInfo
+
+import requests
+
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.transformations import RecordTransformation
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+from source_calltracking.components import callkeeper_statuses
+from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
+from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions
+from source_calltracking.components.windows import utc_moment, wall_clock, window_bounds
+
+
+@dataclass
+class CallkeeperErrorHandler(ParsedOnceErrorHandler):
+    """The filters see an error object even when it comes in a one-element array.
+
+    The document shows errors as `{"status":"fail", "reason":"Not the correct key api"}` (HTTP 403);
+    the vendor's published clients read them as `[{"status":"fail", "reason":…}]` too. Each filter
+    then reads `response.reason` and `response.status` of one object.
+    """
+
+    def resolve(self, response: ParsedResponse, answer: Answer):
+        body = answer.body
+        if isinstance(body, list) and len(body) == 1 and isinstance(body[0], dict) and body[0].get("status") == "fail":
+            response = response.seen_as(body[0])
+        return super().resolve(response, answer)
+
+
+@dataclass
+class CallkeeperWindowRequester(RequesterWithOptions):
+    """Sends each date window in a form the document shows.
+
+    The document gives `date[from]`/`date[to]` only as `2017-05-01`, `2005-08-15T23:59:59` and
+    `2005-08-16T24:00:00` -- no offset -- beside `time_zone`, "the time zone in the IANA format",
+    which says how they are read. A server that parses only those forms answers
+    `2024-01-01T00:00:00+00:00` with 406 "Wrong data type!". So the window's bounds go out as
+    wall-clock times in the request's `time_zone` (`callkeeper.time_zone`, else UTC), always sent.
+
+    The document does not say whether `date[to]` includes its own second, nor which moment a
+    wall-clock time means when a daylight-saving change repeats it. The bounds asked for are
+    therefore one second wider than the window, and moved out of a repeated hour;
+    `CallkeeperWindowFilter` keeps the calls of the window itself, by their `date` (UTC, says the
+    document). Windows so meet without a gap or an overlap, whatever the server's reading.
+    """
+
+    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+        params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+        window = window_bounds(stream_slice)
+        if window is not None:
+            zone = time_zone(self.config)
+            params["date[from]"] = wall_clock(window[0] - dt.timedelta(seconds=1), zone, earlier=True)
+            params["date[to]"] = wall_clock(window[1] + dt.timedelta(seconds=1), zone, earlier=False)
+            params["time_zone"] = zone.key
+        return params
+
+
+def time_zone(config: Mapping[str, Any]) -> ZoneInfo:
+    """The zone the windows are asked in: `callkeeper.time_zone`, else UTC."""
+    return ZoneInfo((config.get("callkeeper") or {}).get("time_zone") or "UTC")
+
+
+@dataclass
+class CallkeeperWindowFilter(RecordFilter):
+    """Keeps the calls of the window itself (see `CallkeeperWindowRequester`: the window asked for is
+    a little wider). A call whose `date` cannot be read is kept: better twice than never."""
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        window = window_bounds(stream_slice)
+        if window is None:
+            yield from records
+            return
+        first, last = window
+        for record in records:
+            moment = call_date(record.get("date"))
+            if moment is None or first <= moment <= last:
+                yield record
+
+
+def call_date(value: Any) -> Optional[dt.datetime]:
+    """A call's `date` (UTC): "Y-m-d H:i:s", the same with a T, with an offset or Z, or a unix timestamp."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            return dt.datetime.fromtimestamp(int(text), dt.timezone.utc) if text.isdigit() else utc_moment(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+_ENVELOPE_KEYS = ("result", "data")
+
+
+def callkeeper_records(body: Any) -> Iterable[Dict[str, Any]]:
+    """The records of a CallKeeper REST answer, whatever its shape.
+
+    The document does not show the answer of the read methods. Published clients read
+    `response["result"]` (getCallsCompleted, getCallInfo) and `response[0]` (getUserInfo), and a PHP
+    API keyed by call id would send an object of objects. Accepted: `{"result": ...}` / `{"data": ...}`
+    around any of the following, a bare array of records, an object keyed by id (the key becomes `id`
+    when the record lacks one), and a single record object. An error body (`"status": "fail"`) holds no
+    records; the error handler reports it.
+    """
+    if isinstance(body, dict):
+        for key in _ENVELOPE_KEYS:
+            if isinstance(body.get(key), (list, dict)):
+                return callkeeper_records(body[key])
+        if body.get("status") == "fail":
+            return []
+        if body and all(isinstance(value, dict) for value in body.values()):
+            return [{"id": key, **value} if "id" not in value else value for key, value in body.items()]
+        return [body] if body else []
+    if isinstance(body, list):
+        return released(body, _is_record)
+    return []
+
+
+def _is_record(item: Any) -> bool:
+    return isinstance(item, dict) and item.get("status") != "fail"
+
+
+@dataclass
+class CallkeeperRecordExtractor(RecordExtractor):
+    """Records of every answer shape `callkeeper_records` accepts (a large bare array from its file)."""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        spooled = spooled_records(response)
+        if spooled is not None:
+            return filter(_is_record, spooled.items())
+        return callkeeper_records(json_body(response))
+
+
+@dataclass
+class CallkeeperStatusTexts(RecordTransformation):
+    """Adds `status_title` and `status_description`: the call's status pair (`status_code`,
+    `status2_code`) in the words of the document's status table (callkeeper_statuses.py); null for a
+    pair the table does not list."""
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        record["status_title"], record["status_description"] = callkeeper_statuses.decode(
+            record.get("status_code"), record.get("status2_code")
+        )
