@@ -26,16 +26,27 @@ when the source is built.
 
 (Caching `StreamSlice.__hash__` per slice was tried and dropped: slices are changed after being
 hashed, and streams then lost records.)
+
+Fail safe: each patch first checks that the installed airbyte-cdk is a version it was verified on
+(`VERIFIED_CDK_VERSIONS`) and that the function it replaces still has the signature it was written
+against. If not, it leaves the CDK alone and logs one line saying which speed-up is off; the sync
+is then as the CDK makes it, only slower. `CALLTRACKING_CDK_SPEEDUPS=off` turns them all off (the
+benchmark's equivalence test compares both).
 """
 
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
+import inspect
+import logging
+import os
 import queue
 import re
 import threading
 import time
-from typing import Any, DefaultDict, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, DefaultDict, Dict, List, Mapping, Optional, Tuple
 
 import orjson
 
@@ -48,6 +59,9 @@ from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimePar
 from airbyte_cdk.utils.slice_hasher import SliceHasher
 
 RECORD_QUEUE_SIZE = 1_000
+VERIFIED_CDK_VERSIONS = ("7.39.1",)
+SWITCH = "CALLTRACKING_CDK_SPEEDUPS"  # "off": leave the CDK alone
+logger = logging.getLogger("airbyte")
 
 _ISO_SHAPES = {
     "%Y-%m-%d %H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
@@ -147,20 +161,105 @@ class _RecordQueue:
         return self._items.qsize()
 
 
-def apply() -> None:
-    if not getattr(DatetimeParser.parse, "_calltracking", False):
-        DatetimeParser.parse = _fast_parse(DatetimeParser.parse)  # type: ignore[method-assign]
-        DatetimeParser.parse._calltracking = True  # type: ignore[attr-defined]
-    if not getattr(SliceHasher.hash, "_calltracking", False):
-        fast_hash = _fast_slice_hash(SliceHasher.hash)
-        fast_hash._calltracking = True  # type: ignore[attr-defined]
-        SliceHasher.hash = classmethod(fast_hash)  # type: ignore[method-assign, assignment]
-    if not getattr(AirbyteEntrypoint.handle_record_counts, "_calltracking", False):
-        counted = _counted_once_per_stream(AirbyteEntrypoint.handle_record_counts)
-        counted._calltracking = True  # type: ignore[attr-defined]
-        AirbyteEntrypoint.handle_record_counts = staticmethod(counted)  # type: ignore[method-assign]
-    if not getattr(concurrent_read_processor.stream_data_to_airbyte_message, "_calltracking", False):
-        direct = _record_message_directly(concurrent_read_processor.stream_data_to_airbyte_message)
-        direct._calltracking = True  # type: ignore[attr-defined]
-        concurrent_read_processor.stream_data_to_airbyte_message = direct  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Patch:
+    """One speed-up: what it replaces (`read`), how (`install`, given what it replaces), and the
+    signature the replaced function had when the speed-up was verified."""
+
+    name: str
+    read: Callable[[], Any]
+    install: Callable[[Any], None]
+    signature: str
+
+    def applied(self) -> bool:
+        return bool(getattr(self.read(), "_calltracking", False))
+
+    def why_not(self, cdk_version: str) -> Optional[str]:
+        """Why this speed-up must stay off, or None."""
+        if cdk_version not in VERIFIED_CDK_VERSIONS:
+            return f"airbyte-cdk {cdk_version} is not a version it was verified on ({', '.join(VERIFIED_CDK_VERSIONS)})"
+        found = _signature(self.read())
+        if found != self.signature:
+            return f"the CDK's function has another signature now ({found}, verified on {self.signature})"
+        return None
+
+
+def _signature(target: Any) -> str:
+    """The parameters of a function as "(a, b=, *c)": names, order, and which have a default."""
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return repr(target)
+    star = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    return "(" + ", ".join(star.get(p.kind, "") + p.name + ("=" if p.default is not p.empty else "") for p in parameters) + ")"
+
+
+def _set_classmethod(owner: Any, name: str, wrap: Callable) -> Callable[[Any], None]:
+    def install(original: Any) -> None:
+        fast = wrap(original)
+        fast._calltracking = True
+        setattr(owner, name, classmethod(fast))
+    return install
+
+
+def _set_staticmethod(owner: Any, name: str, wrap: Callable) -> Callable[[Any], None]:
+    def install(original: Any) -> None:
+        fast = wrap(original)
+        fast._calltracking = True
+        setattr(owner, name, staticmethod(fast))
+    return install
+
+
+def _set_function(owner: Any, name: str, wrap: Callable) -> Callable[[Any], None]:
+    def install(original: Any) -> None:
+        fast = wrap(original)
+        fast._calltracking = True
+        setattr(owner, name, fast)
+    return install
+
+
+def _install_record_queue(original: Any) -> None:
     concurrent_declarative_source.Queue = _RecordQueue  # type: ignore[attr-defined, misc]
+
+
+_RecordQueue._calltracking = True  # type: ignore[attr-defined]
+
+PATCHES: List[Patch] = [
+    Patch("fast cursor parsing (DatetimeParser.parse)", lambda: DatetimeParser.parse,
+          _set_function(DatetimeParser, "parse", _fast_parse), "(self, date, format)"),
+    Patch("orjson slice hashing (SliceHasher.hash)", lambda: SliceHasher.hash,
+          _set_classmethod(SliceHasher, "hash", _fast_slice_hash), "(stream_name=, stream_slice=)"),
+    Patch("record counting (AirbyteEntrypoint.handle_record_counts)", lambda: AirbyteEntrypoint.handle_record_counts,
+          _set_staticmethod(AirbyteEntrypoint, "handle_record_counts", _counted_once_per_stream),
+          "(message, stream_message_count)"),
+    Patch("direct record messages (stream_data_to_airbyte_message)", lambda: concurrent_read_processor.stream_data_to_airbyte_message,
+          _set_function(concurrent_read_processor, "stream_data_to_airbyte_message", _record_message_directly),
+          "(stream_name, data_or_message, transformer=, schema=, file_reference=)"),
+    Patch("a smaller, cheaper record queue (concurrent_declarative_source.Queue)", lambda: concurrent_declarative_source.Queue,
+          _install_record_queue, "(maxsize=)"),
+]
+
+
+def installed_cdk_version() -> str:
+    try:
+        return importlib.metadata.version("airbyte-cdk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def apply(cdk_version: Optional[str] = None) -> List[str]:
+    """Installs every speed-up that is safe on this CDK (once); returns the names of those left off."""
+    if os.environ.get(SWITCH, "").strip().lower() == "off":
+        return [patch.name for patch in PATCHES]
+    version = cdk_version or installed_cdk_version()
+    off = []
+    for patch in PATCHES:
+        if patch.applied():
+            continue
+        reason = patch.why_not(version)
+        if reason is not None:
+            off.append(patch.name)
+            logger.info(f"cdk_speedups: {patch.name} is off: {reason}; the CDK's own code runs instead.")
+            continue
+        patch.install(patch.read())
+    return off

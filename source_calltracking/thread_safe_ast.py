@@ -1,10 +1,12 @@
-"""One thread at a time in `ast.parse` on CPython before 3.13.
+"""One thread at a time in `ast.parse`, on the CPython releases that have gh-106905.
 
 The CDK evaluates every interpolated value with `ast.literal_eval`, from several worker threads at
-once. Before 3.13, CPython keeps the AST constructor's recursion counter per interpreter, not per
-call, so two threads building ASTs together can fail with "SystemError: AST constructor recursion
-depth mismatch" (CPython gh-106905) and stop a stream at random. A lock around `ast.parse` (which
-`literal_eval` calls) costs microseconds per call and removes the race.
+once. CPython 3.11.0-3.11.7 and 3.12.0-3.12.1 keep the AST constructor's recursion counter in state
+shared by every call, so two threads building ASTs together can fail with "SystemError: AST
+constructor recursion depth mismatch" (CPython gh-106905) and stop a stream at random. The fix
+("Use separate structs to track recursion depth in each PyAST_mod2obj call", GH-113035) is in 3.13.0
+and was backported to 3.12.2 and 3.11.8. On the releases without it, a lock around `ast.parse`
+(which `literal_eval` calls) costs microseconds per call and removes the race.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ import threading
 _parse_lock = threading.Lock()
 
 
+def has_the_race(version: tuple = tuple(sys.version_info[:3])) -> bool:
+    """True on the CPython releases without the fix of gh-106905."""
+    return (3, 11, 0) <= version < (3, 11, 8) or (3, 12, 0) <= version < (3, 12, 2)
+
+
 def serialise_ast_parse() -> None:
-    if sys.version_info >= (3, 13) or getattr(ast.parse, "_serialised", False):
+    if not has_the_race() or getattr(ast.parse, "_serialised", False):
         return
     unsafe_parse = ast.parse
 

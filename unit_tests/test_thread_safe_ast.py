@@ -18,14 +18,25 @@ import pytest
 import source_calltracking  # noqa: F401  (installs the lock)
 from source_calltracking import thread_safe_ast
 
-pytestmark = pytest.mark.skipif(sys.version_info >= (3, 13), reason="fixed in CPython 3.13")
+needs_the_lock = pytest.mark.skipif(not thread_safe_ast.has_the_race(), reason="this CPython has the fix of gh-106905")
 
 
+def test_the_lock_is_for_exactly_the_releases_without_the_fix():
+    assert thread_safe_ast.has_the_race((3, 11, 7)) and thread_safe_ast.has_the_race((3, 12, 1))
+    assert not thread_safe_ast.has_the_race((3, 11, 8)) and not thread_safe_ast.has_the_race((3, 12, 2))
+    assert not thread_safe_ast.has_the_race((3, 13, 0)) and not thread_safe_ast.has_the_race((3, 10, 14))
+    assert getattr(ast.parse, "_serialised", False) == thread_safe_ast.has_the_race()
+
+
+
+
+@needs_the_lock
 def test_importing_the_package_serialises_ast_parse():
     assert getattr(ast.parse, "_serialised", False)
     assert ast.literal_eval("{'a': [1, (2, 3)]}") == {"a": [1, (2, 3)]}  # still the real parser
 
 
+@needs_the_lock
 def test_a_second_thread_waits_while_one_is_parsing():
     finished = threading.Event()
     worker = threading.Thread(target=lambda: (ast.literal_eval("[1, 2]"), finished.set()))
@@ -36,6 +47,7 @@ def test_a_second_thread_waits_while_one_is_parsing():
     worker.join()
 
 
+@needs_the_lock
 def test_installing_twice_does_not_wrap_twice():
     before = ast.parse
     thread_safe_ast.serialise_ast_parse()
