@@ -6,10 +6,10 @@
 #
 # BASE_IMAGE defaults to Airbyte's Python connector base image, pinned by tag and digest; it is
 # the same value as `connectorBuildOptions.baseImage` in metadata.yaml (a test keeps them equal).
-# Version 4.0.2 is the newest base on Python 3.11, which the connector requires (4.1.x is 3.13).
-# tools/container_smoke_test.sh builds this same file offline on a local Debian base, passing
-# BASE_IMAGE and PIP_INSTALL_OPTIONS="--no-index --find-links=wheelhouse".
-ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
+# Version 4.1.0 is Airbyte's current base, on Python 3.13 (the connector supports 3.11-3.13).
+# tools/container_smoke_test.sh builds this same file offline on a local Debian trixie base with
+# Python 3.13, passing BASE_IMAGE and PIP_INSTALL_OPTIONS="--no-index --find-links=wheelhouse".
+ARG BASE_IMAGE=docker.io/airbyte/python-connector-base:4.1.0@sha256:1d1aa21d34e851df4e8a87b391c27724c06e2597608e7161f4d167be853bd7b6
 FROM ${BASE_IMAGE}
 
 # Extra options for `pip install`, e.g. to install from a local wheelhouse without network.
