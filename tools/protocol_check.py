@@ -6,6 +6,8 @@
     python tools/protocol_check.py catalog DISCOVER_OUTPUT > configured_catalog.json
     python tools/protocol_check.py read OUTPUT CONFIGURED_CATALOG             # records > 0 per stream
                                                  # (but the empty_streams of acceptance-test-config.yml)
+    python tools/protocol_check.py large OUTPUT EMULATOR_SUMMARY  # an answer over the temporary-file
+                                                 # threshold, and every record the emulator holds, once
 
 Each command prints one line saying what it found and exits non-zero (with the reason) when the
 output is not what it should be. Only the standard library: it runs with any Python 3.
@@ -140,7 +142,48 @@ def cmd_read(path: str, catalog_path: str) -> None:
     print("read: " + ", ".join(f"{name}={counts[name]}" for name in wanted) + f" records; {sum(states.values())} state messages")
 
 
-COMMANDS = {"spec": cmd_spec, "check": cmd_check, "discover": cmd_discover, "catalog": cmd_catalog, "read": cmd_read}
+def cmd_large(path: str, summary_path: str) -> None:
+    """A read of one stream from an emulator that sent at least one answer over the connector's
+    threshold for reading an answer from a temporary file. EMULATOR_SUMMARY, written by the emulator
+    when it stopped: `stream`, `id_field`, `threshold_bytes`, `expected_ids` (every record it holds
+    for the config's dates) and `answers` (the status and size in bytes of every answer it sent)."""
+    with open(summary_path, encoding="utf-8") as handle:
+        summary = json.load(handle)
+    stream, id_field, threshold = summary["stream"], summary["id_field"], summary["threshold_bytes"]
+    found = messages(path)
+    problems = errors(found)
+    if problems:
+        fail(f"the large read reported errors: {problems}")
+    answers = summary["answers"]
+    if not answers or any(answer["status"] != 200 for answer in answers):
+        fail(f"the emulator's answers were not all HTTP 200: {answers}")
+    largest = max(answer["bytes"] for answer in answers)
+    if largest <= threshold:
+        fail(f"the largest answer was {largest} bytes, not over {threshold}: the temporary-file path was not taken")
+    records = [m["record"] for m in of_type(found, "RECORD")]
+    others = sorted({r["stream"] for r in records} - {stream})
+    if others:
+        fail(f"records of other streams than {stream}: {others}")
+    expected = Counter(summary["expected_ids"])
+    if not expected:
+        fail("the emulator held no records")
+    arrived = Counter(r["data"].get(id_field) for r in records)
+    if arrived != expected:
+        missing, extra = expected - arrived, arrived - expected
+        fail(f"{stream}: {len(records)} records, the emulator holds {sum(expected.values())}; "
+             f"{sum(missing.values())} missing (e.g. {sorted(missing)[:5]}), "
+             f"{sum(extra.values())} unexpected or repeated (e.g. {sorted(extra, key=str)[:5]})")
+    states = [m for m in of_type(found, "STATE")
+              if m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") == stream]
+    if not states:
+        fail(f"no STATE message for {stream}")
+    print(f"large read: {stream}={len(records)} records, every {id_field} the emulator holds, once each; "
+          f"{len(answers)} answer(s), the largest {largest / 2**20:.1f} MiB (over the {threshold / 2**20:g} MiB "
+          f"beyond which an answer is read from a temporary file); {len(states)} state messages")
+
+
+COMMANDS = {"spec": cmd_spec, "check": cmd_check, "discover": cmd_discover, "catalog": cmd_catalog, "read": cmd_read,
+            "large": cmd_large}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:
