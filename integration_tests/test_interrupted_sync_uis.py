@@ -11,10 +11,11 @@ import random
 
 import pytest
 
+from integration_tests.helpers import read_until_killed
+from integration_tests.helpers import start_read as start_cli_read
+from testkit.connector import assert_no_secrets_in
 from testkit.emulator.timeline import spread
 from testkit.emulator.world import build_world, world_config
-from testkit.connector import assert_no_secrets_in
-from integration_tests.test_interrupted_sync import read_until_killed, start_read as start_cli_read
 
 START, END = "2022-01-01", "2024-04-30T23:59:59"
 ROWS = {"get.calls_report": 3000, "get.communications_report": 2000, "get.call_legs_report": 2500,

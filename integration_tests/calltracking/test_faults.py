@@ -4,10 +4,11 @@ message and a state from which the next sync loses nothing."""
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from integration_tests.helpers import SCHEMAS
+from testkit.connector import final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.server import Response
 from testkit.emulator.world import world_config
-from testkit.connector import final_state, records_by_stream, run_read, state_for
 
 STREAM = "calltracking_calls"
 
@@ -89,7 +90,6 @@ def test_full_refresh_under_faults_has_no_duplicates(emulator):
 
 def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator):
     import json
-    from pathlib import Path
 
     import jsonschema
 
@@ -104,7 +104,7 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
     output = run_read(fast_config(emulator, concurrency_level=1), [STREAM])
     assert not output.errors
     records = records_by_stream(output)[STREAM]
-    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / f"{STREAM}.json").read_text()))
+    validator = jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{STREAM}.json").read_text()))
     for record in records:
         validator.validate(record)
     first, second, third, fourth = records[:4]

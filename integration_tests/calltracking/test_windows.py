@@ -1,29 +1,15 @@
-"""ckct.ru paging: the page length is the server's, and every window is checked against `totalLength`."""
+"""ckct.ru date windows: they meet without a gap or an overlap, an empty one is no error, and every
+window is checked against `totalLength` (logged, read again once when it comes up short)."""
 
 import datetime as dt
 
-import pytest
 from airbyte_cdk.models import SyncMode
 
+from integration_tests.calltracking.helpers import STREAM, config_of, held_ids, own_ids, read_ids
+from integration_tests.helpers import logs
+from testkit.connector import error_messages, final_state, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.world import world_config
-from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
-
-STREAM = "calltracking_calls"
-JANUARY = dict(start_date="2024-01-01", end_date="2024-01-31")  # one 30-day window and a day
-
-
-def own_ids(emulator, since="2024-01-01", until="2024-01-31T23:59:59"):
-    vendor = emulator.vendors["ckct"]
-    return sorted(vendor.call_ids(vendor.accounts[0].own, since, until))
-
-
-def read_ids(output, stream=STREAM):
-    return [r["record_id"] for r in records_by_stream(output).get(stream, [])]
-
-
-def config_of(emulator, **overrides):
-    return world_config(emulator, ["callkeeper_calltracking"], **{**JANUARY, **overrides})
 
 
 def from_day(*day):
@@ -32,41 +18,19 @@ def from_day(*day):
     return lambda request: request.query.split("/")[6] == start
 
 
-def logs(output, text):
-    return [m.log.message for m in output.logs if text in m.log.message]
+def test_window_edges_lose_and_duplicate_nothing(emulator, config):
+    """Calls exactly on window boundaries belong to one window only."""
+    config["callkeeper_calltracking"]["window_days"] = 1
+    output = run_read(config, ["calltracking_calls"], sync_mode=SyncMode.full_refresh)
+    ids = [r.record.data["record_id"] for r in output.records]
+    assert len(ids) == len(set(ids)) == len(held_ids(emulator, "calltracking_calls"))
 
 
-def test_a_server_that_pages_by_50_loses_no_call(world_with):
-    """Regression: a page shorter than 1000 was taken for the last one, so a server that pages by 50
-    lost every page after the first of each window, with no error."""
-    emulator = world_with(ckct_page_length=50, ckct_response_shape="envelope", ckct_counters="inbound")
-    output = run_read(config_of(emulator), [STREAM], sync_mode=SyncMode.full_refresh)
-    assert not output.errors, error_messages(output)
-    assert sorted(read_ids(output)) == own_ids(emulator)
-    assert len(own_ids(emulator)) > 50
-
-
-@pytest.mark.parametrize("counters", ["inbound", "info", "both", "none"])
-@pytest.mark.parametrize("page_length", [1, 7, 1000])
-def test_every_page_length_and_place_of_the_counters(world_with, counters, page_length):
-    emulator = world_with(ckct_page_length=page_length, ckct_response_shape="envelope", ckct_counters=counters)
-    output = run_read(config_of(emulator, end_date="2024-01-10"), [STREAM], sync_mode=SyncMode.full_refresh)
-    assert not output.errors, error_messages(output)
-    ids = read_ids(output)
-    assert sorted(ids) == own_ids(emulator, until="2024-01-10T23:59:59") and len(ids) == len(set(ids))
-
-
-@pytest.mark.parametrize("past_last_page", ["incorrect_page", "empty_page"])
-def test_a_bare_array_is_read_until_the_server_says_the_window_is_done(world_with, past_last_page):
-    emulator = world_with(ckct_page_length=40, ckct_response_shape="array", ckct_past_last_page=past_last_page)
-    output = run_read(config_of(emulator), [STREAM], sync_mode=SyncMode.full_refresh)
-    assert not output.errors, error_messages(output)
-    held = own_ids(emulator)
-    assert sorted(read_ids(output)) == held
-    pages = -(-len(held) // 40)
-    # Two windows (30 days and 1): each read to the page that says it is done.
-    requests = emulator.requests_to("ckct", "/call/get/")
-    assert len(requests) == pages + 2
+def test_no_rows_found_is_an_empty_period_not_an_error(emulator):
+    config = world_config(emulator, start_date="2023-01-01", end_date="2023-06-30")
+    output = run_read(config, ["calltracking_calls"])
+    assert not output.errors
+    assert output.records == []
 
 
 def test_each_window_is_logged_with_its_count_and_the_api_total(world_with):
