@@ -9,10 +9,11 @@ from urllib.parse import parse_qs
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from integration_tests.helpers import SCHEMAS
+from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.server import Response
 from testkit.emulator.world import world_config
-from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 
 START, END = "2024-01-01T00:00:00", "2024-04-30T23:59:59"
 METHODS = {"callkeeper_calls": "getCallsInfo", "callkeeper_tap2calls": "getT2C"}
@@ -237,7 +238,6 @@ def test_a_key_that_stops_working_mid_sync_with_concurrency_loses_nothing(emulat
 
 def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator):
     import json
-    from pathlib import Path
 
     import jsonschema
 
@@ -255,7 +255,7 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
     output = run_read(config, ["callkeeper_calls"])
     assert not output.errors, error_messages(output)
     records = records_by_stream(output)["callkeeper_calls"]
-    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / "callkeeper_calls.json").read_text()))
+    validator = jsonschema.Draft7Validator(json.loads((SCHEMAS / "callkeeper_calls.json").read_text()))
     for record in records:
         validator.validate(record)
     assert [r.get("id") for r in records[:3]] == [1, None, "abc"]  # the first window's answer, then the real calls
