@@ -8,17 +8,16 @@ from urllib.parse import parse_qs
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from integration_tests.helpers import SCHEMAS
+from integration_tests.ria.helpers import QUOTA_MESSAGE, STREAM
+from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import error_response
 from testkit.emulator.server import Response
 from testkit.emulator.world import world_config
-from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 
-STREAM = "ria_calls"
 WINDOWS = 13  # 2024-01-01 .. 2024-04-30 in windows of 10 days
-QUOTA = ("RIA.com: the API quota for this key is used up (OVER_RATE_LIMIT){after}. Run the sync again later (the quota is "
-         "about 30 requests an hour per key); the calls read so far are kept in the state, and a larger ria.window_days "
-         "spends fewer requests.")
+QUOTA = QUOTA_MESSAGE
 AFTER_RETRIES = ". It failed the same way on every retry, so the stream stopped; sync again later."
 
 
@@ -220,7 +219,6 @@ def test_a_window_that_keeps_failing_stops_clearly_and_the_state_stays_before_it
 
 def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator, ria):
     import json
-    from pathlib import Path
 
     import jsonschema
 
@@ -233,7 +231,7 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
     output = run_read(fast_config(emulator, window_days=200), [STREAM])
     assert not output.errors, error_messages(output)
     records = records_by_stream(output)[STREAM]
-    validator = jsonschema.Draft7Validator(json.loads((Path(__file__).resolve().parent.parent / "schemas" / "ria_calls.json").read_text()))
+    validator = jsonschema.Draft7Validator(json.loads((SCHEMAS / "ria_calls.json").read_text()))
     for record in records:
         validator.validate(record)
     assert len(records) == 2
