@@ -21,10 +21,7 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import make_file
 
-from testkit.emulator.faults import Fault
-from testkit.emulator.server import Response
-from testkit.emulator.timeline import spread
-from testkit.emulator.world import UIS_ACCESS_TOKEN, world_config
+from integration_tests.helpers import SCHEMAS
 from testkit.connector import (
     assert_no_secrets_in,
     catalog_for,
@@ -35,6 +32,10 @@ from testkit.connector import (
     run_read,
     state_for,
 )
+from testkit.emulator.faults import Fault
+from testkit.emulator.server import Response
+from testkit.emulator.timeline import spread
+from testkit.emulator.world import UIS_ACCESS_TOKEN, world_config
 
 START, END = "2023-01-01", "2024-04-30T23:59:59"
 WINDOWS = 6  # 2023-01-01 .. 2024-04-30 in windows of 89 days
@@ -360,7 +361,7 @@ def test_malformed_rows_never_crash_the_sync_nor_break_the_schema_silently(emula
     import jsonschema
 
     stream = "uis_calls"
-    schema = json.loads((Path(__file__).resolve().parent.parent / "schemas" / f"{stream}.json").read_text())
+    schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
     validator = jsonschema.Draft7Validator(schema)
     rows = [
         {"id": "7", "start_time": "not a date", "talk_duration": "12", "is_lost": "abc", "tags": "vip", "visitor_id": 1.5},
