@@ -20,7 +20,7 @@ from source_calltracking.components.calltracking import (
 )
 from source_calltracking.components.shared import SchemaTypeGuard
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "calltracking_calls.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "calltracking_calls.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 FIELDS = sorted(SCHEMA["properties"])
 

@@ -14,7 +14,7 @@ from source_calltracking.components import callkeeper_statuses
 from source_calltracking.components.callkeeper import CallkeeperRecordExtractor, CallkeeperStatusTexts, callkeeper_records
 from source_calltracking.components.shared import SchemaTypeGuard
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 STREAMS = ("callkeeper_calls", "callkeeper_completed_calls", "callkeeper_calls_by_status", "callkeeper_tap2calls", "callkeeper_user")
 VALIDATORS = {name: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{name}.json").read_text())) for name in STREAMS}
 FIELDS = sorted(json.loads((SCHEMAS / "callkeeper_calls.json").read_text())["properties"])

@@ -20,7 +20,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from source_calltracking.components.shared import SchemaTypeGuard
 from source_calltracking.components.uis import UisLedgerFilter, UisOffsetPages, UisRecordExtractor
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 STREAMS = {"uis_calls": "get.calls_report", "uis_communications": "get.communications_report",
            "uis_chat_messages": "get.chat_messages_report", "uis_financial_summary": "get.financial_summary_report"}
 VALIDATORS = {s: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{s}.json").read_text())) for s in STREAMS}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from source_calltracking import SourceCalltracking
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "ria_calls.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "ria_calls.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 FIELDS = sorted(SCHEMA["properties"])
 CONFIG = {"start_date": "2024-01-01", "end_date": "2024-01-31", "ria": {"api_key": "k" * 40, "user_id": "1"}}
