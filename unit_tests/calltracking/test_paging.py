@@ -1,76 +1,54 @@
-"""ckct.ru paging and response shapes, with the CDK's HttpMocker (no server)."""
+"""ckct.ru paging and record shapes, with the CDK's HttpMocker (no server).
 
-import json
+ckct.ru's whole request is in the query string, without keys (`?json/v3/{key}/call/get/{page}/{from}/{to}`).
+HttpMocker compares query strings as `parse_qs` reads them, which keeps key=value pairs only, so to
+it every page of every window is the same request. Each test therefore mocks one request and answers
+the pages with a list of responses, in order, and `assert_number_of_calls` says how many pages were
+asked for (past the end of the list HttpMocker would repeat the last response). The decorator checks
+that every response of the list was asked for. Which page number each request carries is checked
+against the emulator, which reads it: integration_tests/calltracking/test_paging.py.
+"""
 
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import read
-from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+from unittest import TestCase
 
-from source_calltracking import SourceCalltracking
+from airbyte_cdk.test.mock_http import HttpMocker
 
-KEY = "k3yk3yk3yk3yk3y1"
-BASE = "https://ckct.example/api/"
-CONFIG = {"start_date": "2024-01-01", "end_date": "2024-01-10",
-          "callkeeper_calltracking": {"api_key": KEY, "base_url": BASE, "window_days": 30}}
-FROM, TO = 1704067200, 1704931199  # 2024-01-01 00:00:00 .. 2024-01-10 23:59:59 UTC
+from unit_tests.calltracking.builders import a_bare_array, a_config, a_page_request, an_envelope, an_error, calls
+from unit_tests.helpers import read_stream
 
-
-def url(page):
-    return f"{BASE}?json/v3/{KEY}/call/get/{page}/{FROM}/{TO}"
-
-
-def calls(first, count):
-    return [{"universalId": str(first + i), "callTime": "2024-01-05 10:00:00"} for i in range(count)]
+STREAM = "calltracking_calls"
 
 
-def envelope(records, of_pages):
-    return json.dumps({"inbound": {"requestedParams": {"requirePage": 0}}, "info": {"pageLength": 1000, "ofPages": of_pages}, "payload": records})
+class TestPaging(TestCase):
+    @HttpMocker()
+    def test_envelope_paging_stops_at_of_pages_without_an_extra_request(self, http_mocker: HttpMocker):
+        pages = a_page_request(0)
+        http_mocker.get(pages, [an_envelope(calls(0, 1000), of_pages=2), an_envelope(calls(1000, 1000), of_pages=2)])
+        output = read_stream(a_config(), STREAM)
+        assert [r.record.data["record_id"] for r in output.records] == [str(i) for i in range(2000)]
+        assert not output.errors
+        http_mocker.assert_number_of_calls(pages, 2)
+
+    @HttpMocker()
+    def test_bare_array_paging_stops_on_incorrect_page(self, http_mocker: HttpMocker):
+        pages = a_page_request(0)
+        http_mocker.get(pages, [a_bare_array(calls(0, 1000)), an_error("Incorrect page is set")])
+        output = read_stream(a_config(), STREAM)
+        assert len(output.records) == 1000
+        assert not output.errors
+        http_mocker.assert_number_of_calls(pages, 2)
 
 
-def sync():
-    catalog = CatalogBuilder().with_stream("calltracking_calls", SyncMode.full_refresh).build()
-    return read(SourceCalltracking(config=CONFIG, catalog=catalog), CONFIG, catalog)
-
-
-def test_envelope_paging_stops_at_of_pages_without_an_extra_request():
-    with HttpMocker() as http_mocker:
-        _test_envelope_paging_stops_at_of_pages_without_an_extra_request(http_mocker)
-
-
-def _test_envelope_paging_stops_at_of_pages_without_an_extra_request(http_mocker):
-    # The page number sits in the query string without a key, which HttpMocker does not tell apart:
-    # one matcher answers the pages in order, and a third request would find no response left.
-    http_mocker.get(HttpRequest(url(0)), [HttpResponse(envelope(calls(0, 1000), 2)), HttpResponse(envelope(calls(1000, 1000), 2))])
-    output = sync()
-    assert [r.record.data["record_id"] for r in output.records] == [str(i) for i in range(2000)]
-    assert not output.errors
-
-
-def test_bare_array_paging_stops_on_incorrect_page():
-    with HttpMocker() as http_mocker:
-        _test_bare_array_paging_stops_on_incorrect_page(http_mocker)
-
-
-def _test_bare_array_paging_stops_on_incorrect_page(http_mocker):
-    http_mocker.get(HttpRequest(url(0)), [HttpResponse(json.dumps(calls(0, 1000))),
-                                          HttpResponse(json.dumps({"inbound": {"error": "Incorrect page is set"}, "payload": []}))])
-    output = sync()
-    assert len(output.records) == 1000
-    assert not output.errors
-
-
-def test_old_record_shape_gets_its_key_and_cursor():
-    with HttpMocker() as http_mocker:
-        _test_old_record_shape_gets_its_key_and_cursor(http_mocker)
-
-
-def _test_old_record_shape_gets_its_key_and_cursor(http_mocker):
-    old = [{"callId": 1337486, "timeStart": "2024-01-03 08:00:00", "state": "720/200"},
-           {"callId": 1337487, "timeStart": None}]
-    http_mocker.get(HttpRequest(url(0)), HttpResponse(envelope(old, 1)))
-    records = [r.record.data for r in sync().records]
-    assert [(r["record_id"], r["call_datetime"]) for r in records] == [
-        ("1337486", "2024-01-03 08:00:00"),
-        ("1337487", "2024-01-01 00:00:00"),  # no time from the API: the window's start
-    ]
+class TestRecordShapes(TestCase):
+    @HttpMocker()
+    def test_old_record_shape_gets_its_key_and_cursor(self, http_mocker: HttpMocker):
+        old = [{"callId": 1337486, "timeStart": "2024-01-03 08:00:00", "state": "720/200"},
+               {"callId": 1337487, "timeStart": None}]
+        page = a_page_request(0)
+        http_mocker.get(page, an_envelope(old, of_pages=1))
+        records = [r.record.data for r in read_stream(a_config(), STREAM).records]
+        assert [(r["record_id"], r["call_datetime"]) for r in records] == [
+            ("1337486", "2024-01-03 08:00:00"),
+            ("1337487", "2024-01-01 00:00:00"),  # no time from the API: the window's start
+        ]
+        http_mocker.assert_number_of_calls(page, 1)
