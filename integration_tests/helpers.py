@@ -1,0 +1,67 @@
+"""Helpers that the tests of more than one provider share: where the schemas are, the log lines a
+sync printed, and a sync through the real CLI that is killed and resumed (the `test_interrupted`
+modules of the provider folders and test_interrupted_sync.py)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+
+from testkit.connector import catalog_for
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+
+
+def logs(output, text):
+    """The messages of the log lines of a sync's output that contain `text`."""
+    return [m.log.message for m in output.logs if text in m.log.message]
+
+
+def start_read(tmp_path, config, state=None, *, streams):
+    """`read` of these streams by the real CLI, in a subprocess (from this state, if given)."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
+    args = [sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
+            "--catalog", str(tmp_path / "catalog.json")]
+    if state is not None:
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        args += ["--state", str(tmp_path / "state.json")]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def committed_part(lines, key=lambda stream, data: data["record_id"]):
+    """What a destination has committed: the records before each stream's last STATE, and that state.
+    `key(stream, record data)` is the record's identity (default: ckct's `record_id`)."""
+    committed, pending, states = {}, {}, {}
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            stream = message["record"]["stream"]
+            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            committed.setdefault(stream, set()).update(pending.pop(stream, []))
+            states[stream] = message["state"]
+    return committed, list(states.values())
+
+
+def read_until_killed(process, kill_after):
+    """The output lines of `process` up to its `kill_after`-th record, where it is killed (SIGKILL),
+    and how many records it printed (fewer if it ended first)."""
+    lines, records = [], 0
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith('{"type":"RECORD"'):
+            records += 1
+            if records >= kill_after:
+                os.kill(process.pid, signal.SIGKILL)
+                break
+    process.wait(timeout=60)
+    return lines, records

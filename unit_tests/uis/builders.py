@@ -1,0 +1,38 @@
+"""Builders for the HttpMocker tests of the UIS Data API: a config, the JSON-RPC request of one page
+of a report (every documented field, a window, an offset), a row, and the answer of one page."""
+
+import json
+
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+
+from testkit.emulator.uis import TABLE  # the field table of the documents (tools/uis_fields.yaml)
+
+TOKEN = "t" * 40
+BASE = "https://uis.example"
+
+
+def a_config(**overrides):
+    """2024-01-01 .. 2024-01-10: one window of every windowed report."""
+    return {"start_date": "2024-01-01", "end_date": "2024-01-10", "uis": {"access_token": TOKEN, "base_url": BASE}, **overrides}
+
+
+def documented_fields(method):
+    return [f["name"] for f in TABLE[method]["fields"] if not f.get("example_only")]
+
+
+def a_report_request(method, date_from, date_till, offset, limit=10000) -> HttpRequest:
+    """One page of a v2.0 report: the body is compared as JSON, whole."""
+    return HttpRequest(f"{BASE}/v2.0", body={
+        "jsonrpc": "2.0", "id": 1, "method": method,
+        "params": {"access_token": TOKEN, "fields": documented_fields(method), "offset": offset, "limit": limit,
+                   "date_from": date_from, "date_till": date_till}})
+
+
+def a_row(row_id, start_time, **fields):
+    return {"id": row_id, "start_time": start_time, **fields}
+
+
+def a_page(rows, total_items) -> HttpResponse:
+    """A page of rows, and `metadata.total_items`, the rows of the whole window."""
+    result = {"data": rows, "metadata": {"total_items": total_items}}
+    return HttpResponse(json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}))
