@@ -75,6 +75,21 @@ def test_docs_list_every_discovered_stream_with_its_keys(emulator):
         assert row[6] == "available", f"docs: {stream.name} is implemented: mark its row 'available'"
 
 
+def test_docs_list_the_key_of_every_stream_in_the_many_accounts_form(emulator):
+    """The last column: each stream's primary key when the blocks list `accounts` and UIS `user_ids`."""
+    config = world_config(emulator)
+    for key in ("callkeeper_calltracking", "callkeeper", "ria"):
+        own = {k: config[key].pop(k) for k in ("api_key", "role_api_key", "user_id", "statuses") if k in config[key]}
+        config[key]["accounts"] = [{"name": "Client A", **own}]
+    config["uis"]["user_ids"] = [101, 102]
+    catalog = run_discover(config).catalog.catalog
+    rows = {row[0].strip("`"): row for row in table_rows(docs_section("Supported Streams"))}
+    assert {stream.name for stream in catalog.streams} == set(rows) - {"Stream"}
+    for stream in catalog.streams:
+        key = ", ".join(f"`{'.'.join(path)}`" for path in stream.source_defined_primary_key or []) or "—"
+        assert rows[stream.name][7] == key, f"docs: with accounts, {stream.name} primary key is {key}, the table says {rows[stream.name][7]}"
+
+
 def test_docs_explain_every_failure_message_of_the_manifest():
     """Each error the manifest can end a sync with is in Limitations & Troubleshooting."""
     troubleshooting = " ".join(docs_section("Limitations & Troubleshooting").split())

@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_calltracking.components.accounts import ACCOUNTS
 from source_calltracking.providers import NO_PROVIDER_MESSAGE, PROVIDER_KEYS
 
 SECRET_FIELDS = {"api_key", "role_api_key", "access_token"}
@@ -50,12 +51,19 @@ def _problems(config: Any, spec_schema: Mapping[str, Any]) -> Iterator[str]:
     if not any(isinstance(config.get(key), Mapping) and config.get(key) for key in PROVIDER_KEYS):
         yield NO_PROVIDER_MESSAGE
     for key, block in config.items():
-        if isinstance(block, Mapping):
+        if isinstance(block, Mapping) and key in PROVIDER_KEYS:
+            yield from _single_or_accounts(key, block)
             yield from _provider_block(key, block)
+            for index, account in enumerate(block.get(ACCOUNTS) or []):
+                if isinstance(account, Mapping):
+                    yield from _provider_block(f"{key}.{ACCOUNTS}[{index + 1}]", account)
 
 
 def _field(path: List[Any]) -> str:
-    return ".".join(str(p) for p in path) or "the config"
+    text = ""
+    for part in path:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the config"
 
 
 def _describe(error: ValidationError, spec_schema: Mapping[str, Any]) -> str:
@@ -76,6 +84,11 @@ def _describe(error: ValidationError, spec_schema: Mapping[str, Any]) -> str:
         return f"`{name}` must not be empty."
     if error.validator in ("minimum", "maximum"):
         return f"`{name}` must be {'at least' if error.validator == 'minimum' else 'at most'} {error.validator_value}{got}."
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {}))) if isinstance(error.instance, Mapping) else []
+        return " ".join(f"`{_field(path + [k])}` is not a setting of this connector (check its spelling)." for k in extra) or f"`{name}`: {error.message}."
+    if error.validator == "oneOf" and path and path[-1] == "user_ids":
+        return f'`{name}` must be a list of client user ids (whole numbers) or "all"{got}.'
     if error.validator == "enum":
         return f"`{name}` must be one of {', '.join(map(str, error.validator_value))}{got}."
     return f"`{name}`: {error.message if not secret else 'invalid value'}."
@@ -116,6 +129,35 @@ def _dates(config: Mapping[str, Any]) -> Iterator[str]:
         yield f"`end_date` ({config['end_date']}) is before `start_date` ({config['start_date']})."
     if "start_date" in moments and moments["start_date"] > dt.datetime.now(dt.timezone.utc):
         yield f"`start_date` ({config['start_date']}) is in the future."
+
+
+# The keys that say whose data a block reads: in the block itself (one account) or in each of its
+# `accounts` (many), never both.
+OWN_KEYS = {"callkeeper_calltracking": ("api_key",), "callkeeper": ("api_key",), "ria": ("api_key", "user_id")}
+
+
+def _single_or_accounts(key: str, block: Mapping[str, Any]) -> Iterator[str]:
+    own = OWN_KEYS.get(key)
+    if own is None:  # uis: one token, one client or many
+        if block.get("user_id") is not None and block.get("user_ids") not in (None, []):
+            yield "`uis.user_id` and `uis.user_ids` are both set: use `user_id` for one client, `user_ids` for several."
+        if not block.get("access_token"):
+            yield "`uis.access_token` is required."
+        return
+    accounts = block.get(ACCOUNTS)
+    if accounts is None:
+        for name in own:
+            if not block.get(name):
+                yield f"`{key}.{name}` is required (for several accounts, list them in `{key}.{ACCOUNTS}` instead)."
+        return
+    both = [name for name in own if block.get(name)]
+    if both:
+        yield (f"`{key}` has both {' and '.join(f'`{n}`' for n in both)} and `{ACCOUNTS}`: put the keys of every account "
+               f"in `{key}.{ACCOUNTS}`, or remove the list.")
+    names = [a.get("name") for a in accounts if isinstance(a, Mapping)]
+    repeated = sorted({n for n in names if names.count(n) > 1 and n})
+    if repeated:
+        yield f"`{key}.{ACCOUNTS}` names {', '.join(repr(n) for n in repeated)} more than once: each account needs its own name."
 
 
 def _provider_block(key: str, block: Mapping[str, Any]) -> Iterator[str]:

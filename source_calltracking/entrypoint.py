@@ -27,7 +27,7 @@ from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.config_validation import validate_config
-from source_calltracking.masking import secret_variants
+from source_calltracking.masking import secret_variants, secrets_in
 from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_logs
 from source_calltracking.source import SourceCalltracking
 
@@ -60,7 +60,7 @@ class CalltrackingEntrypoint(AirbyteEntrypoint):
 
     @staticmethod
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
-        update_secrets(secret_variants(get_secrets(connection_specification, config)))
+        update_secrets(secret_variants(get_secrets(connection_specification, config) + secrets_in(config)))
 
     def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
         if parsed_args.command != "read":

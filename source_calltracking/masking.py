@@ -40,3 +40,22 @@ def secret_variants(secrets: List[Any]) -> List[str]:
         variants |= level
     # Longest first, so that a secret containing another is masked whole.
     return sorted(variants, key=len, reverse=True)
+
+
+SECRET_KEYS = frozenset({"api_key", "role_api_key", "access_token"})
+
+
+def secrets_in(config: Any) -> List[Any]:
+    """Every credential of a config, at any depth: the blocks' own, and those of the accounts in their
+    `accounts` lists (which the CDK's spec-path lookup does not reach inside an array)."""
+    found: List[Any] = []
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if key in SECRET_KEYS and isinstance(value, (str, int)):
+                found.append(value)
+            else:
+                found.extend(secrets_in(value))
+    elif isinstance(config, list):
+        for item in config:
+            found.extend(secrets_in(item))
+    return found

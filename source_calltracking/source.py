@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, List, Mapping, Optional
+import os
+import uuid
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
 from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availability
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking import cdk_speedups
+from source_calltracking.components.accounts import (
+    ACCOUNT_BLOCKS,
+    account_config,
+    account_names,
+    for_account,
+    has_accounts,
+    with_account_defaults,
+)
+from source_calltracking.components.uis_directory import SYNC_KEY, directory
 from source_calltracking.providers import NO_PROVIDER_MESSAGE, Provider, configured_providers
 from source_calltracking.state import load_state
 
@@ -37,31 +49,71 @@ class SourceCalltracking(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> None:
         cdk_speedups.apply()
+        config = prepared_config(config) if config is not None else None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state)
         _apply_request_timeout(self._source_config, (config or {}).get("request_timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        """The config as the user wrote it (validated and shown as such), not the prepared one the
+        manifest reads (the CDK's own `configure` would hand on that)."""
+        self.write_config(config, os.path.join(temp_dir, "config.json"))
+        return config
 
     @classmethod
     def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
         return load_state(state_path) if state_path else []
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """One cheap read per configured provider; the first failure is reported with its provider's name."""
+        """One cheap read per configured provider -- per account, per client of a partner token --
+        and every failure reported with its provider's and account's name."""
+        config = prepared_config(config)
         providers = configured_providers(config)
         if not providers:
             return AirbyteConnectionStatus(status=Status.FAILED, message=NO_PROVIDER_MESSAGE)
-        streams = {stream.name: stream for stream in self.streams(config)}
+        failures = []
         for provider in providers:
-            stream = streams[provider.check_stream]
-            if provider.check_overrides:
-                stream = _check_stream_with_overrides(provider, config)
-            available, reason = evaluate_availability(stream, logger)
-            if not available:
-                return AirbyteConnectionStatus(status=Status.FAILED, message=_plain(provider.display_name, reason))
+            try:
+                checks = list(_single_form_checks(provider, config))
+            except AirbyteTracedException as error:  # the clients of a partner token could not be listed
+                failures.append(_plain(provider.display_name, error.message))
+                continue
+            for label, narrowed in checks:
+                stream = _check_stream(provider, narrowed)
+                available, reason = evaluate_availability(stream, logger)
+                if not available:
+                    failures.append(for_account(_plain(provider.display_name, reason), provider.display_name,
+                                                provider.config_key if provider.config_key in ACCOUNT_BLOCKS else None, label)
+                                    if label else _plain(provider.display_name, reason))
+        if failures:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(failures))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
 
-def _check_stream_with_overrides(provider: Provider, config: Mapping[str, Any]):
-    """The provider's check stream built from a config whose block carries `check_overrides`."""
+def prepared_config(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """The config the manifest reads: every account completed with its block's defaults, and a key
+    of this sync (see uis_directory.SYNC_KEY)."""
+    prepared = with_account_defaults(config)
+    prepared.setdefault(SYNC_KEY, uuid.uuid4().hex)
+    return prepared
+
+
+def _single_form_checks(provider: Provider, config: Mapping[str, Any]) -> Iterator[Tuple[Optional[str], Dict[str, Any]]]:
+    """(how messages name the account, the config of that account in the single form), for each
+    account or client of the provider's block; (None, config) for the single form itself."""
+    block = config[provider.config_key]
+    if has_accounts(block):
+        for name in account_names(config, provider.config_key):
+            yield f"account «{name}»", account_config(config, provider.config_key, name)
+    elif provider.config_key == "uis" and block.get("user_ids"):
+        single = {k: v for k, v in block.items() if k != "user_ids"}
+        for client in directory(config).clients():
+            yield client.label, {**config, "uis": {**single, "user_id": client.user_id}}
+    else:
+        yield None, dict(config)
+
+
+def _check_stream(provider: Provider, config: Mapping[str, Any]):
+    """The provider's check stream, built from the config with the block's `check_overrides`."""
     narrowed = {**config, provider.config_key: {**config[provider.config_key], **provider.check_overrides}}
     return next(s for s in SourceCalltracking(config=narrowed).streams(narrowed) if s.name == provider.check_stream)
 

@@ -66,6 +66,16 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
     return prop
 
 
+# The main timestamp of each report, the source of `event_time_utc` (the manifest's `event_time_field`).
+EVENT_TIME_FIELDS = {
+    "get.communications_report": "date_time", "get.calls_report": "start_time", "get.call_legs_report": "start_time",
+    "get.goals_report": "date_time", "get.chats_report": "date_time", "get.chat_messages_report": "date_time",
+    "get.offline_messages_report": "date_time", "get.visitor_sessions_report": "date_time", "get.visitors_report": "first_visit",
+    "get.sales_report": "date_time", "get.financial_summary_report": "date", "get.financial_call_legs_report": "start_time",
+    "get.api_requests_report": "date_time",
+}
+
+
 # Added by the connector's type guard to every record (see SchemaTypeGuard).
 INVALID_FIELDS = {
     "type": ["object", "null"],
@@ -75,10 +85,28 @@ INVALID_FIELDS = {
 }
 
 
+# Added by the connector to every row (see UisRecordFields).
+USER_ID = {
+    "type": ["integer", "null"],
+    "description": "Added by the connector: the client user id the row was read for (uis.user_ids or uis.user_id); "
+                   "null for the token's own account.",
+}
+EVENT_TIME_UTC = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "Added by the connector: the row's main timestamp ({field}, a time of the account's zone) as a UTC "
+                   "instant, YYYY-MM-DDThh:mm:ssZ. The same field in every dated stream of every provider.",
+}
+
+
 def schema_for(method_name: str, method: Mapping[str, Any]) -> Dict[str, Any]:
     properties: Dict[str, Any] = {}
     for field in list(method["fields"]) + list(method.get("added_fields", [])):
         properties[field["name"]] = _property(field)
+    properties["user_id"] = USER_ID
+    event_field = EVENT_TIME_FIELDS.get(method_name)
+    if event_field:
+        properties["event_time_utc"] = {**EVENT_TIME_UTC, "description": EVENT_TIME_UTC["description"].format(field=f"`{event_field}`")}
     properties["_invalid_fields"] = INVALID_FIELDS
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

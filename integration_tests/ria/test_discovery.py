@@ -12,7 +12,8 @@ def test_check_spends_one_request_on_one_day(emulator):
     assert status.status == Status.SUCCEEDED
     requests = emulator.requests_to("ria")
     assert len(requests) == 1
-    assert params_of(requests[0]) == {"user_id": RIA_USER_ID, "from": "2024-01-01", "to": "2024-01-01", "api_key": RIA_API_KEY}
+    # One day of UTC instants (window_days 1): the Kyiv days it touches, one more at each end.
+    assert params_of(requests[0]) == {"user_id": RIA_USER_ID, "from": "2023-12-31", "to": "2024-01-03", "api_key": RIA_API_KEY}
 
 
 def test_check_with_a_bad_key_names_the_provider_and_the_code(emulator):
@@ -34,7 +35,7 @@ def test_discover_declares_key_cursor_and_modes(emulator):
     streams = {s.name: s for s in run_discover(ria_config(emulator)).catalog.catalog.streams}
     assert set(streams) == {STREAM}
     assert streams[STREAM].source_defined_primary_key == [["call_id"]]
-    assert streams[STREAM].default_cursor_field == ["date"]
+    assert streams[STREAM].default_cursor_field == ["event_time_utc"]
     assert {m.value for m in streams[STREAM].supported_sync_modes} == {"full_refresh", "incremental"}
 
 
@@ -46,7 +47,13 @@ def test_spec_marks_the_keys_secret_and_documents_the_blocks():
     spec = SourceCalltracking().spec(logging.getLogger("test")).connectionSpecification["properties"]
     for block in ("callkeeper", "ria"):
         assert spec[block]["properties"]["api_key"]["airbyte_secret"] is True
-    assert spec["ria"]["required"] == ["api_key", "user_id"]
+    for block in ("callkeeper_calltracking", "callkeeper", "ria"):  # the keys, or a list of accounts with their keys
+        assert "required" not in spec[block]
+        account = spec[block]["properties"]["accounts"]["items"]
+        assert account["properties"]["api_key"]["airbyte_secret"] is True and "name" in account["required"]
+    assert spec["ria"]["properties"]["accounts"]["items"]["required"] == ["name", "api_key", "user_id"]
+    assert spec["callkeeper_calltracking"]["properties"]["accounts"]["items"]["properties"]["role_api_key"]["airbyte_secret"] is True
+    assert spec["ria"]["properties"]["time_zone"]["default"] == "Europe/Kyiv"
     assert spec["ria"]["properties"]["window_days"]["default"] == 31
     assert spec["ria"]["properties"]["rate_limit_retries"]["default"] == 6
     assert spec["callkeeper"]["properties"]["window_days"]["default"] == 7

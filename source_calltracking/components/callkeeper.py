@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import requests
 
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_calltracking.components import callkeeper_statuses
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
 from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions
-from source_calltracking.components.windows import utc_moment, wall_clock, window_bounds
+from source_calltracking.components.windows import wall_clock, window_bounds
 
 
 @dataclass
@@ -50,8 +49,9 @@ class CallkeeperWindowRequester(RequesterWithOptions):
     The document does not say whether `date[to]` includes its own second, nor which moment a
     wall-clock time means when a daylight-saving change repeats it. The bounds asked for are
     therefore one second wider than the window, and moved out of a repeated hour;
-    `CallkeeperWindowFilter` keeps the calls of the window itself, by their `date` (UTC, says the
-    document). Windows so meet without a gap or an overlap, whatever the server's reading.
+    the stream's `EventTimeWindowFilter` keeps the calls of the window itself, by their `date` (UTC,
+    says the document, read as `event_time_utc`). Windows so meet without a gap or an overlap,
+    whatever the server's reading.
     """
 
     def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
@@ -59,7 +59,7 @@ class CallkeeperWindowRequester(RequesterWithOptions):
         params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
         window = window_bounds(stream_slice)
         if window is not None:
-            zone = time_zone(self.config)
+            zone = time_zone(self.config_for(stream_slice))
             params["date[from]"] = wall_clock(window[0] - dt.timedelta(seconds=1), zone, earlier=True)
             params["date[to]"] = wall_clock(window[1] + dt.timedelta(seconds=1), zone, earlier=False)
             params["time_zone"] = zone.key
@@ -69,42 +69,6 @@ class CallkeeperWindowRequester(RequesterWithOptions):
 def time_zone(config: Mapping[str, Any]) -> ZoneInfo:
     """The zone the windows are asked in: `callkeeper.time_zone`, else UTC."""
     return ZoneInfo((config.get("callkeeper") or {}).get("time_zone") or "UTC")
-
-
-@dataclass
-class CallkeeperWindowFilter(RecordFilter):
-    """Keeps the calls of the window itself (see `CallkeeperWindowRequester`: the window asked for is
-    a little wider). A call whose `date` cannot be read is kept: better twice than never."""
-
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        window = window_bounds(stream_slice)
-        if window is None:
-            yield from records
-            return
-        first, last = window
-        for record in records:
-            moment = call_date(record.get("date"))
-            if moment is None or first <= moment <= last:
-                yield record
-
-
-def call_date(value: Any) -> Optional[dt.datetime]:
-    """A call's `date` (UTC): "Y-m-d H:i:s", the same with a T, with an offset or Z, or a unix timestamp."""
-    try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
-        if isinstance(value, str) and value.strip():
-            text = value.strip()
-            return dt.datetime.fromtimestamp(int(text), dt.timezone.utc) if text.isdigit() else utc_moment(text)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return None
 
 
 _ENVELOPE_KEYS = ("result", "data")

@@ -4,7 +4,10 @@ API gateway whose error codes the vendor's public API readme lists."""
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass
+import datetime as dt
 from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -12,13 +15,15 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
-from source_calltracking.components.shared import ParsedOnceErrorHandler, is_object
+from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions, is_object
+from source_calltracking.components.windows import window_bounds
 
 QUOTA_CODE = "OVER_RATE_LIMIT"
+DEFAULT_TIME_ZONE = "Europe/Kyiv"  # the zone of `date` and of the `from`/`to` days: see RiaRequester
 DEFAULT_QUOTA_RETRIES = 6
 DEFAULT_QUOTA_WAIT_SECONDS = 60
 
@@ -36,6 +41,30 @@ def gateway_error(body: Any) -> Mapping[str, Any]:
     """The gateway's `{"error": {"code": "…", "message": "…"}}`, or {}."""
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}
+
+
+@dataclass
+class RiaRequester(RequesterWithOptions):
+    """Asks for the window as whole days of RIA.com's zone, one day wider at each end.
+
+    The document takes `from`/`to` as "year - month - day" and answers `date` as
+    "2021-07-31T15:57:01", both without a zone. RIA.com serves Ukraine, so they are read as Kyiv time
+    (`ria.time_zone`, default Europe/Kyiv; Kyiv observes daylight saving). The window is a range of
+    UTC instants (`start_date`/`end_date` mean the same instants for every provider): the request
+    covers the Kyiv days it touches and one more at each end, so that a server cutting its days in
+    another zone still answers every call of the window, and `EventTimeWindowFilter` keeps the calls
+    of the window itself by `event_time_utc`. Still one request per window: the quota is tight.
+    """
+
+    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+        params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+        window = window_bounds(stream_slice)
+        if window is not None:
+            zone = ZoneInfo((self.config_for(stream_slice).get("ria") or {}).get("time_zone") or DEFAULT_TIME_ZONE)
+            params["from"] = (window[0].astimezone(zone).date() - dt.timedelta(days=1)).isoformat()
+            params["to"] = (window[1].astimezone(zone).date() + dt.timedelta(days=1)).isoformat()
+        return params
 
 
 @dataclass
@@ -68,15 +97,16 @@ class RiaQuotaBackoff(BackoffStrategy):
     did not help, the stream ends with a sentence saying so and what to do, instead of the CDK's
     "API rate limit exceeded."; the state of the windows read so far has already been emitted, so
     the next sync resumes there. Once the quota did not recover for one request, later quota
-    answers of the stream (its other windows) end at once instead of waiting all over again.
-    Other answers get no opinion (None), so the next strategy decides.
+    answers of the stream for the same key (its other windows) end at once instead of waiting all over
+    again; another account's key has a quota of its own. Other answers get no opinion (None), so the
+    next strategy decides.
     """
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._exhausted = False
+        self._exhausted_keys: set = set()
         block = self.config.get("ria") or {}
         self.retries = int(block.get("rate_limit_retries", DEFAULT_QUOTA_RETRIES))
         self.first_wait = float(block.get("rate_limit_wait_seconds", DEFAULT_QUOTA_WAIT_SECONDS))
@@ -88,8 +118,9 @@ class RiaQuotaBackoff(BackoffStrategy):
     ) -> Optional[float]:
         if not isinstance(response_or_exception, requests.Response) or not is_quota_answer(response_or_exception):
             return None
-        if attempt_count > self.retries or self._exhausted:
-            self._exhausted = True
+        key = _api_key_of(response_or_exception)
+        if attempt_count > self.retries or key in self._exhausted_keys:
+            self._exhausted_keys.add(key)
             raise AirbyteTracedException(
                 message=quota_used_up_message(self.retries),
                 internal_message=f"HTTP {response_or_exception.status_code} after {self.retries} retries",
@@ -97,6 +128,12 @@ class RiaQuotaBackoff(BackoffStrategy):
             )
         # Never 0: a falsy wait would hand the response to the CDK's endless rate-limit loop.
         return max(self.first_wait, 0.001) * 2 ** (attempt_count - 1)
+
+
+def _api_key_of(response: requests.Response) -> Optional[str]:
+    """The key a request was sent with (the quota is per key)."""
+    url = getattr(getattr(response, "request", None), "url", None) or ""
+    return (parse_qs(urlsplit(url).query).get("api_key") or [None])[0]
 
 
 def is_quota_answer(response: requests.Response) -> bool:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import pkgutil
 import re
+import threading
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Tuple, Union
 
 import orjson
 import requests
@@ -17,11 +18,17 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
 )
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+from airbyte_cdk.utils.mapping_helpers import get_interpolation_context
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_calltracking.components.accounts import account_block, account_config, account_of, for_account
 from source_calltracking.components.answers import Answer, ParsedResponse, answer_of
+from source_calltracking.components.windows import window_bounds
+from source_calltracking.components.zones import EVENT_TIME_FIELD, clock, utc_text
 
 logger = logging.getLogger("airbyte")
 
@@ -64,17 +71,82 @@ class RequesterWithOptions(HttpRequester):
     """An HttpRequester declared as a `CustomRequester`: it takes the manifest's `request_parameters`
     and `request_body_json` itself (the CDK builds them only for a plain HttpRequester) and streams
     its answers when its decoder asks for it. A provider's requester adds what the manifest
-    language cannot say."""
+    language cannot say.
+
+    It also serves every account of a block (`$parameters.config_block`; see accounts.py): for a
+    slice of account "Client B" the URL and the request options are interpolated with the config as
+    that account's single form (`config_for`), and a failure says which account it was.
+    """
 
     request_parameters: Optional[Mapping[str, Any]] = None
     request_body_json: Optional[Mapping[str, Any]] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self.request_options_provider = InterpolatedRequestOptionsProvider(
-            request_parameters=self.request_parameters, request_body_json=self.request_body_json,
-            config=self.config, parameters=parameters)
+        self._block = (parameters or {}).get("config_block")
+        self._provider_name = str((parameters or {}).get("provider_name") or "The API")
+        self._parameters_given = parameters
+        self._per_account: Dict[str, Tuple[Config, InterpolatedRequestOptionsProvider]] = {}
+        self._lock = threading.Lock()
+        self.request_options_provider = self._options_provider(self.config)
         self.stream_response = self.decoder.is_stream_response()
         super().__post_init__(parameters)
+
+    def _options_provider(self, config: Config) -> InterpolatedRequestOptionsProvider:
+        return InterpolatedRequestOptionsProvider(request_parameters=self.request_parameters, request_body_json=self.request_body_json,
+                                                  config=config, parameters=self._parameters_given)
+
+    def _account(self, stream_slice: Optional[StreamSlice]) -> Optional[Tuple[Config, InterpolatedRequestOptionsProvider]]:
+        name = account_of(stream_slice) if self._block else None
+        if name is None:
+            return None
+        found = self._per_account.get(name)
+        if found is None:
+            with self._lock:
+                config = account_config(self.config, self._block, name)
+                found = self._per_account.setdefault(name, (config, self._options_provider(config)))
+        return found
+
+    def config_for(self, stream_slice: Optional[StreamSlice]) -> Config:
+        """The config as the slice's account sees it (the config itself in the single-account form)."""
+        account = self._account(stream_slice)
+        return self.config if account is None else account[0]
+
+    def get_url(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                next_page_token: Optional[Mapping[str, Any]] = None) -> str:
+        context = get_interpolation_context(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        return str(self._url.eval(self.config_for(stream_slice), **context))
+
+    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+        return self._options_for(stream_slice).get_request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+
+    def get_request_body_json(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                              next_page_token: Optional[Mapping[str, Any]] = None) -> Optional[Mapping[str, Any]]:
+        return self._options_for(stream_slice).get_request_body_json(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+
+    def _options_for(self, stream_slice: Optional[StreamSlice]) -> InterpolatedRequestOptionsProvider:
+        account = self._account(stream_slice)
+        return self._request_options_provider if account is None else account[1]
+
+    def send_request(self, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
+                     **kwargs: Any) -> Optional[requests.Response]:
+        try:
+            return super().send_request(stream_state=stream_state, stream_slice=stream_slice, **kwargs)
+        except AirbyteTracedException as error:
+            label = self.partition_label(stream_slice)
+            if label and error.message:
+                error.message = for_account(error.message, self._provider_name, self._block if self._block_named_in_messages else None,
+                                            label)
+            raise
+
+    _block_named_in_messages = True  # messages name the block's keys ("Check ria.api_key."): said of the account
+
+    def partition_label(self, stream_slice: Optional[StreamSlice]) -> Optional[str]:
+        """How messages name the slice's account ("account «Client B»"), None in the single form."""
+        name = account_of(stream_slice) if self._block else None
+        return None if name is None else f"account «{name}»"
 
 
 _JSON_TYPES = {
@@ -201,3 +273,87 @@ def _top_level_types(stream: str) -> Dict[str, _FieldType]:
         if field is not None:
             fields[key] = field
     return fields
+
+
+@dataclass
+class EventTimeUtc(RecordTransformation):
+    """Adds `event_time_utc`: the record's main timestamp (`$parameters.event_time_field`) as a UTC
+    instant, "2024-03-31T00:30:00Z", under this one name in every stream, so that calls of every
+    provider can be put side by side. The API's own field stays as sent.
+
+    The field is read in the zone the API speaks: the key `$parameters.time_zone_key` of the
+    provider's block (`$parameters.config_block`) as the record's account sees it, else
+    `$parameters.default_time_zone` (UTC unless given). A value that is not a date-time gives null.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._field = parameters.get("event_time_field")
+        self._block = parameters.get("config_block")
+        self._zone_key = parameters.get("time_zone_key")
+        self._default_zone = parameters.get("default_time_zone") or "UTC"
+        self._zones: Dict[Optional[str], str] = {}
+
+    def zone(self, config: Mapping[str, Any], stream_slice: Optional[StreamSlice]) -> str:
+        if not self._zone_key:
+            return self._default_zone
+        name = account_of(stream_slice)
+        found = self._zones.get(name)
+        if found is None:
+            block = (config.get(self._block) or {}) if name is None else account_block(config, self._block, name)
+            found = self._zones.setdefault(name, (self._zone_key and block.get(self._zone_key)) or self._default_zone)
+        return found
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        record[EVENT_TIME_FIELD] = clock(self.zone(config or {}, stream_slice)).utc_text(record.get(self._field))
+
+
+@dataclass
+class AccountField(RecordTransformation):
+    """Adds `account`: the name of the account the record was read for (`accounts` of the block), null
+    in the single-account form -- in every record, so that every record has the same keys."""
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        record["account"] = account_of(stream_slice)
+
+
+def within_window(records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> Iterator[Mapping[str, Any]]:
+    """The records whose `event_time_utc` falls in the slice's window (both ends included, to the second).
+
+    Where the window asked of the API is wider than the slice (its bounds in the API's own zone, a
+    second or a day more at each end, so that no reading of the bounds loses a record), this keeps
+    each record in exactly one window. A record without `event_time_utc` is kept: better twice than never.
+    """
+    window = window_bounds(stream_slice)
+    if window is None:
+        yield from records
+        return
+    first, last = utc_text(window[0]), utc_text(window[1])
+    for record in records:
+        moment = record.get(EVENT_TIME_FIELD)
+        if moment is None or first <= moment <= last:
+            yield record
+
+
+@dataclass
+class EventTimeWindowFilter(RecordFilter):
+    """Keeps the records of the window itself, by `event_time_utc` (see `within_window`). The stream's
+    record selector must transform before it filters (`transform_before_filtering: true`)."""
+
+    def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
+        return within_window(records, stream_slice)

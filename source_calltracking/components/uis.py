@@ -3,11 +3,13 @@ and the project's API notes describe it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import pkgutil
 import time
 from dataclasses import InitVar, dataclass
 from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 import orjson
 import requests
@@ -15,12 +17,17 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import StreamSlice, StreamState
+from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
 from source_calltracking.components.reconciliation import ReconciledPagination, WindowLedgerFilter
-from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions
+from source_calltracking.components.accounts import partition_value
+from source_calltracking.components.shared import EventTimeUtc, ParsedOnceErrorHandler, RequesterWithOptions, within_window
+from source_calltracking.components.uis_directory import directory
+from source_calltracking.components.windows import wall_clock, window_bounds
+from source_calltracking.components.zones import EVENT_TIME_FIELD, clock
 
 logger = logging.getLogger("airbyte")
 
@@ -33,32 +40,61 @@ REPORT_FIELDS: Mapping[str, Mapping[str, Any]] = orjson.loads(pkgutil.get_data(_
 
 @dataclass
 class UisRequester(RequesterWithOptions):
-    """Asks for every documented field, and paces itself by the minute budget every answer reports.
+    """Asks for every documented field, for the right client, over the window in the account's zone,
+    and paces itself by the minute budget every answer reports.
 
     A field comes back only when it is "returned by default" or listed in `fields` (`field` for the
     API v3.0 methods): every request lists every field of its method (`REPORT_FIELDS`).
 
+    The client: `user_id` (`customer_id` in API v3.0) of the slice's partition (`uis.user_ids`, see
+    `UisClients`), else `uis.user_id`, else none (the token's own account).
+
+    The window: `date_from`/`date_till` are wall-clock times of the account's zone (`get.account`,
+    see uis_directory.py). A window of UTC instants goes out in that zone, one second wider at each
+    end and moved out of an hour a daylight-saving change repeats, so that no reading of the bounds
+    loses a row; the record filter keeps the rows of the window itself by `event_time_utc`.
+
     Each result carries `metadata.limits` (`minute_remaining`, `minute_reset`; the limits differ per
-    account). When fewer requests are left in the minute than can be in flight at once
-    (`concurrency_level`), the thread waits for the minute to reset before it sends its next request,
-    so the API is not asked for more than it grants. A `limit_exceeded` that still comes (another
-    client spending the same budget) is waited out and retried by the error handler.
+    account, and every client of a partner token spends the token's one budget). When fewer requests
+    are left in the minute than can be in flight at once (`concurrency_level`), the thread waits for
+    the minute to reset before it sends its next request, so the API is not asked for more than it
+    grants. A `limit_exceeded` that still comes (another client spending the same budget) is waited
+    out and retried by the error handler.
     """
 
     MAX_WAIT_SECONDS = 120
+    _block_named_in_messages = False  # one token for every client: the block's keys are not per client
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         method = REPORT_FIELDS.get(parameters.get("method", ""), {})
         self._fields_key = "field" if method.get("api_version") == "3.0" else "fields"
+        self._client_key = "customer_id" if method.get("api_version") == "3.0" else "user_id"
         self._fields = list(method.get("fields", []))
+        self._windowed = bool(parameters.get("windowed"))
 
     def get_request_body_json(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
                               next_page_token: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
         body = dict(super().get_request_body_json(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
-        if self._fields and isinstance(body.get("params"), dict):
-            body["params"] = {**body["params"], self._fields_key: self._fields}
+        if not isinstance(body.get("params"), dict):
+            return body
+        params = dict(body["params"])
+        if self._fields:
+            params[self._fields_key] = self._fields
+        client = client_of(stream_slice)
+        if client is not None:
+            params[self._client_key] = client
+        window = window_bounds(stream_slice) if self._windowed else None
+        if window is not None:
+            zone = ZoneInfo(directory(self.config).zone(client))
+            params["date_from"] = wall_clock(window[0] - dt.timedelta(seconds=1), zone, earlier=True).replace("T", " ")
+            params["date_till"] = wall_clock(window[1] + dt.timedelta(seconds=1), zone, earlier=False).replace("T", " ")
+        body["params"] = params
         return body
+
+    def partition_label(self, stream_slice: Optional[StreamSlice]) -> Optional[str]:
+        client = directory(self.config).client(client_of(stream_slice))
+        return None if client is None else client.label
 
     def send_request(self, **kwargs: Any) -> Optional[requests.Response]:
         response = super().send_request(**kwargs)
@@ -80,6 +116,101 @@ class UisRequester(RequesterWithOptions):
                 f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
             )
             time.sleep(reset)
+
+
+def client_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[int]:
+    """The client user id a slice reads (its partition's, or its parent's), None for none."""
+    user_id = partition_value(stream_slice, "user_id")
+    return None if user_id is None else int(user_id)
+
+
+@dataclass
+class UisClients(PartitionRouter):
+    """One partition per client of a partner token: `uis.user_ids`, a list of client user ids or "all"
+    (every client `get.customer_users` lists, read at the start of each sync). The partition is
+    `{"user_id": …}`, the key of the client's own state: adding or removing a client leaves the
+    others' state alone."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        for client in directory(self.config).clients():
+            yield StreamSlice(partition={"user_id": client.user_id}, cursor_slice={})
+
+    def get_request_params(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_data(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
+        return None
+
+
+@dataclass
+class UisDistinctVisitors(PartitionRouter):
+    """Each visitor the parent router names, once per client: the document's `get.visitors_report`
+    takes one `visitor_id`, and a visitor has many sessions. A partner token's clients may share ids
+    (the documents do not say they are unique across accounts), so a visitor is one per client."""
+
+    underlying_partition_router: PartitionRouter
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        seen = set()
+        for partition in self.underlying_partition_router.stream_slices():
+            key = (client_of(partition), partition.partition.get("visitor_id"))
+            if key not in seen:
+                seen.add(key)
+                yield partition
+
+    def get_request_params(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_data(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
+        return None
+
+
+@dataclass
+class UisRecordFields(EventTimeUtc):
+    """Adds `user_id` (the client the row was read for; null for the token's own account) and
+    `event_time_utc` (`$parameters.event_time_field`, a wall-clock time of the account's zone, or a
+    day: its first moment) to every row."""
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        config = config or {}
+        client = client_of(stream_slice)
+        if client is None:
+            configured = (config.get("uis") or {}).get("user_id")
+            client = None if configured in (None, "") else int(configured)
+        record["user_id"] = client
+        value = record.get(self._field) if self._field else None
+        if isinstance(value, str) and len(value) == 10:
+            value += " 00:00:00"  # a day (get.financial_summary_report): its first moment
+        record[EVENT_TIME_FIELD] = clock(directory(config).zone(client)).utc_text(value) if value is not None else None
 
 
 # The errors the user must fix: mnemonic -> (what happened, what to do). "{method}" and "{field}" are
@@ -168,10 +299,11 @@ class UisErrorHandler(ParsedOnceErrorHandler):
 @dataclass
 class UisLedgerFilter(WindowLedgerFilter):
     """The window ledger of the UIS reports. A row that is an empty object is counted (the API counts
-    it in `total_items`), then dropped: it carries nothing."""
+    it in `total_items`), then dropped: it carries nothing. Then the rows of the window itself are kept
+    (`within_window`: the window asked for is a second wider at each end, see `UisRequester`)."""
 
     def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
-        return filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
+        return within_window(filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token)), stream_slice)
 
 
 def uis_total_items(body: Any) -> Optional[int]:

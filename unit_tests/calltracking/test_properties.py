@@ -50,7 +50,7 @@ PARAMETERS = {"name": "calltracking_calls", "provider_name": "CallKeeper call tr
 def handle(body_bytes: bytes):
     calls = CalltrackingRecordExtractor().extract_records(response_of(body_bytes))
     records = list(CalltrackingLedgerFilter(config={}, parameters=PARAMETERS).filter_records(calls, {}, WINDOW))
-    keys = CalltrackingRecordKeys()
+    keys = CalltrackingRecordKeys(parameters={"config_block": "callkeeper_calltracking", "time_zone_key": "time_zone"})
     guard = SchemaTypeGuard(parameters={"name": "calltracking_calls", "provider_name": "CallKeeper call tracking"})
     for record in records:
         keys.transform(record, stream_slice={"start_time": "2024-01-01 00:00:00"})

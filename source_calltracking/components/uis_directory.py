@@ -1,0 +1,248 @@
+"""What one UIS token may read: the clients of a partner token (`get.customer_users`) and the time
+zone of each account (`get.account`), asked once per sync and kept.
+
+From the project's API notes: `get.customer_users` ("available to: partner") lists the client users
+a partner token may act for -- `id` ("used as `user_id` in all client methods"), `login`, `name` --
+paged like a report; `get.account` answers `[{"app_id", "name", "timezone"}]`, the account's IANA
+zone, in which the reports' times and `date_from`/`date_till` are read.
+
+These few calls are not streams: they are made before a stream can ask its first window, so they
+go straight to the API with a small retry loop of their own (limit_exceeded waits `minute_reset`,
+internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
+the UIS message table (uis.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calltracking.components.zones import known_zone
+
+logger = logging.getLogger("airbyte")
+
+DEFAULT_BASE_URL = "https://dataapi.uiscom.ru"
+ATTEMPTS = 5
+CLIENTS_PAGE = 10_000  # the largest `limit` of a report
+CLIENT_FIELDS = ["id", "login", "name"]
+# get.account answers that say nothing of the account, only that this host or plan lacks the method.
+ZONE_UNKNOWN = ("method_not_found", "method_component_disabled")
+
+
+@dataclass(frozen=True)
+class UisClient:
+    user_id: int
+    login: Optional[str] = None
+    name: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """How messages name the client: «name» (login …, user_id …)."""
+        shown = self.name or self.login
+        if not shown:
+            return f"client user_id {self.user_id}"
+        login = f"login {self.login}, " if self.login and self.login != shown else ""
+        return f"client «{shown}» ({login}user_id {self.user_id})"
+
+
+def endpoint(config: Mapping[str, Any]) -> str:
+    return ((config.get("uis") or {}).get("base_url") or DEFAULT_BASE_URL).rstrip("/") + "/v2.0"
+
+
+class UisDirectory:
+    """The clients and zones of the token of one config, each asked once (thread-safe)."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = config
+        self._block = config.get("uis") or {}
+        self._lock = threading.Lock()
+        self._zones: Dict[Optional[int], str] = {}
+        self._clients: Optional[List[UisClient]] = None
+        self._session = requests.Session()
+
+    # ---- clients ------------------------------------------------------------------------------
+    def clients(self) -> List[UisClient]:
+        """The clients to read: those of `uis.user_ids` (a list), every client of the token ("all"),
+        or none (the token's own account, with `uis.user_id` when set)."""
+        wanted = self._block.get("user_ids")
+        if wanted is None or wanted == []:
+            return []
+        if wanted == "all":
+            return self.customer_users()
+        known = {client.user_id: client for client in self._customer_users_if_offered()}
+        return [known.get(int(user_id)) or UisClient(int(user_id)) for user_id in wanted]
+
+    def client(self, user_id: Optional[int]) -> Optional[UisClient]:
+        if user_id is None:
+            return None
+        found = next((c for c in (self._clients or []) if c.user_id == int(user_id)), None)
+        return found or UisClient(int(user_id))
+
+    def customer_users(self) -> List[UisClient]:
+        """Every client user of the partner token, all pages of `get.customer_users`."""
+        with self._lock:
+            if self._clients is None:
+                self._clients = self._read_customer_users()
+            return list(self._clients)
+
+    def _customer_users_if_offered(self) -> List[UisClient]:
+        """The clients with their names, when the token may list them; names are only for messages."""
+        try:
+            return self.customer_users()
+        except AirbyteTracedException as error:
+            logger.info(f"UIS: could not list the token's clients for their names ({error.message}); naming them by user_id.")
+            with self._lock:
+                self._clients = []
+            return []
+
+    def _read_customer_users(self) -> List[UisClient]:
+        clients: List[UisClient] = []
+        total: Optional[int] = None
+        while total is None or len(clients) < total:
+            result = self._call("get.customer_users", {"limit": CLIENTS_PAGE, "offset": len(clients), "fields": CLIENT_FIELDS})
+            rows = result.get("data")
+            metadata = result.get("metadata") or {}
+            total = metadata.get("total_items") if isinstance(metadata.get("total_items"), int) else None
+            if not isinstance(rows, list):
+                raise _error("UIS: the API answered get.customer_users without a list of clients; the clients cannot be read.")
+            clients.extend(UisClient(int(row["id"]), row.get("login"), row.get("name")) for row in rows
+                           if isinstance(row, dict) and isinstance(row.get("id"), (int, str)) and str(row["id"]).isdigit())
+            if not rows or total is None:
+                break
+        if total is not None and len(clients) != total:
+            raise _error(f"UIS: get.customer_users reported {total} clients but {len(clients)} were received; "
+                         "the list of clients is incomplete, so the sync stopped rather than skip a client. Sync again later.")
+        logger.info(f"UIS: the token acts for {len(clients)} client(s): " + ", ".join(c.label for c in clients))
+        return clients
+
+    # ---- zones --------------------------------------------------------------------------------
+    def zone(self, user_id: Optional[int]) -> str:
+        """The IANA zone of the account (`user_id`: a client of a partner token, None: the token's own
+        account, or `uis.user_id`). A failure is kept too: every window of the account fails alike,
+        without asking again."""
+        user_id = user_id if user_id is not None else self._block.get("user_id")
+        key = None if user_id is None else int(user_id)
+        found = self._zones.get(key)
+        if found is None:
+            with self._lock:
+                found = self._zones.get(key)
+                if found is None:
+                    try:
+                        found = self._read_zone(key)
+                    except AirbyteTracedException as error:
+                        found = error
+                    self._zones[key] = found
+        if isinstance(found, AirbyteTracedException):
+            raise AirbyteTracedException(message=found.message, internal_message=found.internal_message,
+                                         failure_type=found.failure_type)
+        return found
+
+    def _read_zone(self, user_id: Optional[int]) -> str:
+        fallback = self._block.get("time_zone")
+        try:
+            result = self._call("get.account", {} if user_id is None else {"user_id": user_id})
+        except UisAnswerError as error:
+            if error.mnemonic in ZONE_UNKNOWN or error.failure_type == FailureType.transient_error:
+                if fallback:
+                    return str(fallback)
+                raise _error(f"UIS: the API did not tell the account's time zone (get.account answered "
+                             f"{error.mnemonic or 'no answer'}), in which it reads date_from/date_till and writes report times. "
+                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).", error.failure_type
+                             if error.failure_type == FailureType.transient_error else FailureType.config_error) from None
+            raise
+        rows = result.get("data")
+        row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else rows if isinstance(rows, dict) else {}
+        zone = row.get("timezone")
+        if isinstance(zone, str) and known_zone(zone):
+            return zone
+        if fallback:
+            return str(fallback)
+        raise _error(f"UIS: the API did not tell the account's time zone (get.account answered timezone {zone!r}), in which "
+                     "it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone "
+                     "(for example Europe/Moscow).", FailureType.config_error)
+
+    # ---- transport ----------------------------------------------------------------------------
+    def _call(self, method: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        from source_calltracking.components.uis import config_error_message, uis_error  # the one message table
+
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"access_token": self._block.get("access_token"), **params}}
+        timeout = float(self._config.get("request_timeout_seconds") or 60)
+        backoff = float(self._config.get("retry_backoff_seconds") or 2)
+        problem = "no answer"
+        for attempt in range(1, ATTEMPTS + 1):
+            wait = backoff * 2 ** (attempt - 1)
+            try:
+                response = self._session.post(endpoint(self._config), json=body, timeout=timeout)
+            except requests.RequestException as error:
+                problem = f"a network error ({type(error).__name__})"
+            else:
+                answer = _json(response)
+                if response.status_code >= 500 or response.status_code == 429 or answer is None:
+                    problem = f"HTTP {response.status_code}" if answer is not None or response.status_code != 200 else "a body that is not JSON"
+                elif isinstance(answer.get("result"), dict):
+                    return answer["result"]
+                else:
+                    error = uis_error(answer)
+                    mnemonic = error["mnemonic"]
+                    if mnemonic in ("limit_exceeded", "internal_error"):
+                        problem = mnemonic
+                        reset = (error.get("limits") or {}).get("minute_reset")
+                        if mnemonic == "limit_exceeded" and isinstance(reset, (int, float)):
+                            wait = min(float(reset) + 1, 120)
+                    else:
+                        message = config_error_message(error, method)
+                        if message is not None:
+                            raise _error(message, FailureType.config_error, mnemonic)
+                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}: "
+                                     f"{error.get('message')}).", FailureType.system_error, mnemonic)
+            if attempt < ATTEMPTS:
+                time.sleep(wait)
+        raise _error(f"UIS: {method} did not answer after {ATTEMPTS} attempts (last: {problem}). Sync again later.",
+                     FailureType.transient_error)
+
+
+def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+class UisAnswerError(AirbyteTracedException):
+    """An error the API answered (or the lack of an answer), with its mnemonic when it gave one."""
+
+    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None) -> None:
+        super().__init__(message=message, internal_message=message, failure_type=failure_type)
+        self.mnemonic = mnemonic
+
+
+def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None) -> UisAnswerError:
+    return UisAnswerError(message, failure_type, mnemonic)
+
+
+# Set by the source on its config: each source object is one sync, whose answers are its own.
+SYNC_KEY = "__calltracking_sync"
+_DIRECTORIES: Dict[Tuple[str, str, Any], UisDirectory] = {}
+_DIRECTORIES_LOCK = threading.Lock()
+
+
+def directory(config: Mapping[str, Any]) -> UisDirectory:
+    """The one directory of a config's token in one sync (shared by every UIS stream of the sync;
+    `SYNC_KEY` tells one source's syncs from another's in the same process)."""
+    block = config.get("uis") or {}
+    key = (endpoint(config), str(block.get("access_token")),
+           repr((block.get("user_ids"), block.get("user_id"), block.get("time_zone"), config.get(SYNC_KEY))))
+    with _DIRECTORIES_LOCK:
+        found = _DIRECTORIES.get(key)
+        if found is None:
+            found = _DIRECTORIES[key] = UisDirectory(config)
+        return found
