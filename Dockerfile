@@ -15,7 +15,7 @@ FROM ${BASE_IMAGE}
 # Extra options for `pip install`, e.g. to install from a local wheelhouse without network.
 ARG PIP_INSTALL_OPTIONS=""
 # Kept equal to the version in pyproject.toml and dockerImageTag in metadata.yaml (tested).
-ARG CONNECTOR_VERSION=0.1.1
+ARG CONNECTOR_VERSION=0.2.0
 
 WORKDIR /airbyte/integration_code
 

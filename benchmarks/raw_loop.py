@@ -4,8 +4,10 @@
 
 Replays the exact requests a connector run made (same pages, same emulator), with `requests`
 (the HTTP library the connector uses) and keep-alive sessions: N threads fetch, the main thread
-parses each page with orjson and writes one JSON line per record to stdout. No retries, no state,
-no schema, no transformations: the least any program must do to move these records.
+parses each page with orjson and writes one JSON line per record to stdout, once per record: where
+the connector's requests overlap (CallKeeper's windows are a second wider at each end, RIA.com's a
+day), a record seen already is skipped, as any program reading those requests must. No retries, no
+state, no schema, no transformations: the least any program must do to move these records.
 """
 
 from __future__ import annotations
@@ -49,6 +51,18 @@ def records(vendor: str, body: Any) -> List[Any]:
     return body
 
 
+# The API's own id of a record, per vendor: what tells a record read twice from a new one.
+RECORD_IDS = {"uis": ("id",), "ckct": ("universalId", "callId"), "callkeeper": ("id",), "ria": ("call_id",)}
+
+
+def record_id(vendor: str, record: Any) -> Any:
+    for key in RECORD_IDS[vendor]:
+        value = record.get(key) if isinstance(record, dict) else None
+        if value not in (None, ""):
+            return value
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("requests_file")
@@ -58,9 +72,18 @@ def main() -> None:
         todo = json.load(handle)
     out = sys.stdout.buffer
     dumps = orjson.dumps
+    seen: set = set()
     with ThreadPoolExecutor(args.concurrency) as pool:
         for request, content in zip(todo, pool.map(fetch, todo)):
-            lines = [dumps(record) for record in records(request["vendor"], orjson.loads(content))]
+            vendor = request["vendor"]
+            lines = []
+            for record in records(vendor, orjson.loads(content)):
+                key = record_id(vendor, record)
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                lines.append(dumps(record))
             if lines:
                 out.write(b"\n".join(lines) + b"\n")
     out.flush()

@@ -54,7 +54,7 @@ def dockerfile_arg(name: str) -> str:
 def test_docs_page_has_airbyte_sections():
     headers = re.findall(r"^## (.+)$", DOCS.read_text(), re.M)
     assert headers == ["Prerequisites", "Setup guide", "Supported sync modes", "Supported Streams",
-                       "Performance considerations", "Limitations & Troubleshooting", "Changelog"]
+                       "Performance considerations", "Limitations & Troubleshooting", "CONTRACT-EXTENSIONS", "Changelog"]
     assert re.search(rf"^\| {re.escape(VERSION)} \| \d{{4}}-\d{{2}}-\d{{2}} \|", docs_section("Changelog"), re.M)
 
 
@@ -206,3 +206,38 @@ def test_date_fields_tell_the_format():
         assert prop["pattern"] and prop["pattern_descriptor"] and prop["examples"], name
         for example in prop["examples"]:
             assert re.match(prop["pattern"], example), f"{name} example {example} does not match its pattern"
+
+
+# The config keys of ../shared/CONTRACT.md's config section: what the contract already names.
+CONTRACT_KEYS = {
+    "start_date", "end_date", "lookback_window_days", "callkeeper_calltracking", "callkeeper", "ria", "uis",
+    "callkeeper_calltracking.api_key", "callkeeper_calltracking.role_api_key", "callkeeper_calltracking.base_url",
+    "callkeeper.api_key", "callkeeper.time_zone", "callkeeper.statuses", "callkeeper.base_url",
+    "ria.api_key", "ria.user_id", "ria.base_url",
+    "uis.access_token", "uis.user_id", "uis.base_url",
+}
+
+
+def test_contract_extensions_name_every_key_and_added_field():
+    """Every spec key beyond the contract's, and every field the connector adds to records (the schema
+    fields described as "Added by the connector"), is in the docs page's CONTRACT-EXTENSIONS section."""
+    import json as _json
+
+    from source_calltracking import SourceCalltracking
+
+    section = docs_section("CONTRACT-EXTENSIONS")
+    spec = SourceCalltracking().spec(logger=None).connectionSpecification["properties"]
+    keys = set()
+    for name, definition in spec.items():
+        keys.add(name)
+        if definition.get("type") == "object":
+            keys |= {f"{name}.{inner}" for inner in definition["properties"]}
+    missing = sorted(key for key in keys - CONTRACT_KEYS if f"`{key}`" not in section and key not in CONTRACT_KEYS)
+    assert not missing, f"CONTRACT-EXTENSIONS lacks {missing}"
+    added = set()
+    for path in (ROOT / "schemas").glob("*.json"):
+        for field, definition in _json.loads(path.read_text())["properties"].items():
+            if str(definition.get("description", "")).startswith("Added by the connector"):
+                added.add(field)
+    assert {"event_time_utc", "account", "user_id", "_invalid_fields"} <= added
+    assert not sorted(f for f in added if f"`{f}`" not in section), "CONTRACT-EXTENSIONS lacks an added field"

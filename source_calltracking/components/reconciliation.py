@@ -33,14 +33,15 @@ from typing import Any, Callable, Dict, Hashable, Iterable, Mapping, Optional, T
 
 import orjson
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_calltracking.components.accounts import partition_value
 from source_calltracking.components.answers import json_body
+from source_calltracking.components.windows import window_bounds
 
 logger = logging.getLogger("airbyte")
 
@@ -141,11 +142,15 @@ def describe_window(stream_slice: Optional[StreamSlice]) -> str:
     partition (a chat, a visitor, a month) when it has one."""
     if stream_slice is None:
         return "the whole period"
-    cursor = dict(getattr(stream_slice, "cursor_slice", None) or {})
-    partition = {k: v for k, v in (getattr(stream_slice, "partition", None) or {}).items() if not str(k).startswith("_")}
+    partition = {k: v for k, v in (getattr(stream_slice, "partition", None) or {}).items()
+                 if not str(k).startswith("_") and k != "parent_slice"}
+    for key in ("account", "user_id"):  # the account of a substream's parent
+        if key not in partition and partition_value(stream_slice, key) is not None:
+            partition[key] = partition_value(stream_slice, key)
     parts = []
-    if cursor.get("start_time") is not None:
-        parts.append(f"{cursor['start_time']} to {cursor.get('end_time')} UTC")
+    window = window_bounds(stream_slice)
+    if window is not None:
+        parts.append(f"{window[0]:%Y-%m-%d %H:%M:%S} to {window[1]:%Y-%m-%d %H:%M:%S} UTC")
     parts.extend(f"{key} {value}" for key, value in partition.items())
     return ", ".join(parts) or "the whole period"
 

@@ -346,7 +346,7 @@ def within_window(records: Iterable[Mapping[str, Any]], stream_slice: Optional[S
     first, last = utc_text(window[0]), utc_text(window[1])
     for record in records:
         moment = record.get(EVENT_TIME_FIELD)
-        if moment is None or first <= moment <= last:
+        if not isinstance(moment, str) or first <= moment <= last:
             yield record
 
 

@@ -36,3 +36,13 @@ def a_page(rows, total_items) -> HttpResponse:
     """A page of rows, and `metadata.total_items`, the rows of the whole window."""
     result = {"data": rows, "metadata": {"total_items": total_items}}
     return HttpResponse(json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}))
+
+
+def an_account_request(user_id=None) -> HttpRequest:
+    """get.account: the account's time zone (the API notes), asked once per account and sync."""
+    params = {"access_token": TOKEN, **({"user_id": user_id} if user_id is not None else {})}
+    return HttpRequest(f"{BASE}/v2.0", body={"jsonrpc": "2.0", "id": 1, "method": "get.account", "params": params})
+
+
+def an_account(timezone) -> HttpResponse:
+    return HttpResponse(json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [{"app_id": 1, "name": "Shop", "timezone": timezone}]}}))
