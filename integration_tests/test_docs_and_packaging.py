@@ -241,3 +241,25 @@ def test_contract_extensions_name_every_key_and_added_field():
                 added.add(field)
     assert {"event_time_utc", "account", "user_id", "_invalid_fields"} <= added
     assert not sorted(f for f in added if f"`{f}`" not in section), "CONTRACT-EXTENSIONS lacks an added field"
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start: end if end != -1 else None]
+
+
+def test_the_readme_architecture_matches_the_tree():
+    """Every module of source_calltracking/ and components/ is named in the Architecture section, and
+    every file or folder the Architecture and Development sections name exists."""
+    section = readme_section("Architecture") + readme_section("Development")
+    package = ROOT / "source_calltracking"
+    for module in sorted(package.glob("*.py")) + sorted((package / "components").glob("*.py")):
+        if module.name != "__init__.py":
+            assert module.stem in section, f"README Architecture: {module.relative_to(ROOT)} is not named"
+    named = set(re.findall(r"(?<![\w/.<])((?:source_calltracking|testkit|unit_tests|integration_tests|benchmarks|tools|docs|schemas)"
+                           r"(?:/[\w.*<>]+)*/?)", section))
+    named |= {f"source_calltracking/components/{name}" for name in re.findall(r"components/(\w+\.py)", section)}
+    missing = sorted(path for path in named if not any(c in path for c in "*<") and not (ROOT / path).exists())
+    assert not missing, f"README names paths that do not exist: {missing}"
