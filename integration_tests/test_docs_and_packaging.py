@@ -121,6 +121,23 @@ def test_docs_explain_every_failure_message_of_the_manifest():
             assert text in troubleshooting, f"docs: no troubleshooting row says {text!r}"
 
 
+def test_docs_explain_every_message_of_the_python_tables():
+    """The sentences written in Python -- UIS's table of config errors, RIA.com's key errors and quota
+    sentence -- are in Limitations & Troubleshooting too (placeholders as `<method>`, `<field>`)."""
+    from source_calltracking.components import ria, uis
+
+    troubleshooting = " ".join(docs_section("Limitations & Troubleshooting").split())
+    errors = [(m, "<field>") for m in uis.CONFIG_ERRORS] + [(m, "user_id") for m in uis.CLIENT_ERRORS]
+    for mnemonic, field in errors:
+        said = uis.config_error_message({"mnemonic": mnemonic, "field": field, "message": "x"}, "<method>")
+        sentence = said.split(" (The API said:")[0]
+        assert sentence in troubleshooting, f"docs: no troubleshooting row for {sentence!r}"
+    for code, words in ria.KEY_ERRORS.items():
+        assert f"{words} ({code}" in troubleshooting, f"docs: no troubleshooting row for RIA.com's {code}"
+    quota = ria.quota_used_up_message(6).split(" after 6 retries")[0]
+    assert quota in troubleshooting, "docs: no troubleshooting row for RIA.com's quota sentence"
+
+
 def test_docs_show_no_raw_templates():
     text = DOCS.read_text()
     assert "{%" not in text and "{{" not in text, "docs: a message template was pasted unrendered"

@@ -237,8 +237,9 @@ CONFIG_ERRORS: Mapping[str, Tuple[str, str]] = {
 # A missing or wrong client of an agent (partner) token: reported with the field it concerns.
 CLIENT_ERRORS: Mapping[str, Tuple[str, str]] = {
     "required_parameter_missed": ("the account is an agent (partner) account, which must say whose reports to read",
-                                  "Set uis.user_id to the id of the client's user."),
-    "invalid_parameter_value": ("uis.user_id is not a user this account may read the reports of", "Check uis.user_id."),
+                                  "Set uis.user_id to the id of the client's user, or uis.user_ids to several (or \"all\")."),
+    "invalid_parameter_value": ("the client user id is not a user this account may read the reports of",
+                                "Check uis.user_id or uis.user_ids (get.customer_users lists the clients of a partner token)."),
 }
 CLIENT_FIELDS = ("user_id", "customer_id")
 
