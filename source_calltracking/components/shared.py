@@ -12,13 +12,13 @@ from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optio
 
 import orjson
 import requests
-
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
 )
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
@@ -147,6 +147,26 @@ class RequesterWithOptions(HttpRequester):
         """How messages name the slice's account ("account «Client B»"), None in the single form."""
         name = account_of(stream_slice) if self._block else None
         return None if name is None else f"account «{name}»"
+
+
+class PartitionsOnly(PartitionRouter):
+    """A partition router that only names partitions: it adds nothing to the requests (the requester
+    reads the partition) and keeps no state of its own."""
+
+    def get_request_params(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_data(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
+        return {}
+
+    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
+        return None
 
 
 _JSON_TYPES = {

@@ -13,18 +13,23 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.declarative.partition_routers.partition_router import PartitionRouter
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_calltracking.components.accounts import partition_value
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
 from source_calltracking.components.reconciliation import ReconciledPagination, WindowLedgerFilter
-from source_calltracking.components.accounts import partition_value
-from source_calltracking.components.shared import EventTimeUtc, ParsedOnceErrorHandler, RequesterWithOptions, within_window
+from source_calltracking.components.shared import (
+    EventTimeUtc,
+    ParsedOnceErrorHandler,
+    PartitionsOnly,
+    RequesterWithOptions,
+    within_window,
+)
 from source_calltracking.components.uis_directory import directory
 from source_calltracking.components.windows import wall_clock, window_bounds
 from source_calltracking.components.zones import EVENT_TIME_FIELD, clock
@@ -125,7 +130,7 @@ def client_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[int]:
 
 
 @dataclass
-class UisClients(PartitionRouter):
+class UisClients(PartitionsOnly):
     """One partition per client of a partner token: `uis.user_ids`, a list of client user ids or "all"
     (every client `get.customer_users` lists, read at the start of each sync). The partition is
     `{"user_id": …}`, the key of the client's own state: adding or removing a client leaves the
@@ -138,24 +143,9 @@ class UisClients(PartitionRouter):
         for client in directory(self.config).clients():
             yield StreamSlice(partition={"user_id": client.user_id}, cursor_slice={})
 
-    def get_request_params(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_body_data(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
-        return None
-
 
 @dataclass
-class UisDistinctVisitors(PartitionRouter):
+class UisDistinctVisitors(PartitionsOnly):
     """Each visitor the parent router names, once per client: the document's `get.visitors_report`
     takes one `visitor_id`, and a visitor has many sessions. A partner token's clients may share ids
     (the documents do not say they are unique across accounts), so a visitor is one per client."""
@@ -171,21 +161,6 @@ class UisDistinctVisitors(PartitionRouter):
             if key not in seen:
                 seen.add(key)
                 yield partition
-
-    def get_request_params(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_body_data(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
-        return {}
-
-    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
-        return None
 
 
 @dataclass
