@@ -78,3 +78,25 @@ def test_the_parents_global_cursor_goes_too():
     migrated = migration.migrate(state)
     assert migrated["state"] == state["state"]  # the substream's own (global) cursor is its state: kept
     assert migrated["parent_state"]["uis_chats"] == {"states": parent["states"], "use_global_cursor": False}
+
+
+def test_every_state_of_0_1_1_either_needs_no_migration_or_migrates_to_event_time_utc():
+    """state_0.1.1.json: the state 0.1.1 (main before 0.2.0) wrote after a sync of every provider to
+    2024-02-29. The cursors that changed become `event_time_utc`, never later than the old value read
+    as UTC (so nothing after it is skipped); the others are kept as they are."""
+    messages = json.loads((RESOURCES / "state_0.1.1.json").read_text())
+    states = {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"] for m in messages}
+    assert len(states) == 18
+    for name, state in states.items():
+        if name == "ria_calls":
+            assert ria_migration().migrate(state) == {"event_time_utc": "2024-02-28T22:00:00Z"}  # 00:00 on 29 Feb in Kyiv
+        elif name.startswith("uis_") and name != "uis_financial_summary":
+            field = "start_time" if name in ("uis_calls", "uis_call_legs", "uis_financial_call_legs") else "date_time"
+            migration = uis_migration(field)
+            assert migration.should_migrate(state), name
+            migrated = migration.migrate(state)
+            old = (state.get("state") or state)[field]
+            new = (migrated.get("state") or migrated)["event_time_utc"]
+            assert new < old.replace(" ", "T") + "Z" and field not in json.dumps(migrated), name
+        else:  # ckct.ru's call_datetime, CallKeeper's date (UTC), UIS's financial date: unchanged cursors
+            assert set(state) <= {"call_datetime", "date"}, name
