@@ -9,11 +9,11 @@ from an emulator whose single answer is over 4 MB (the connector reads it from a
 must bring every call that emulator holds, once each, and the emulator must have measured its
 answer over the threshold.
 
-Cost, measured on this project's 2-core machine: about 1.6 minutes the first time (debootstrap
-0.6 min, wheels 0.2 min with pip's download cache warm, image build 0.4 min, the six commands
-0.3 min, of which the large read 4 s), plus ~25 s of apt-get when podman is missing; about 0.7
-minutes afterwards (the base image stays in podman's storage and its tarball and the wheels in
-.cache/container/; the image is built again each time).
+Cost, measured on this project's 2-core machine, idle or shared with other work (load 9): 1.6-5
+minutes the first time (debootstrap 0.6-2.1 min, wheels 0.2-0.6 min with pip's download cache warm,
+image build 0.4-1.4 min, the six commands 0.3-0.6 min, of which the large read 4-10 s), plus ~25 s of
+apt-get when podman is missing; 0.7-1.7 minutes afterwards (the base image stays in podman's storage
+and its tarball and the wheels in .cache/container/; the image is built again each time).
 It needs root (debootstrap, rootful podman) and a Python 3.13 on the host for the wheels; podman,
 runc and debootstrap are installed with apt-get when missing. Where it cannot run, it is skipped
 and says why on the terminal. Set CALLTRACKING_SKIP_CONTAINER_TEST=1 to leave it out of a quick
