@@ -6,8 +6,13 @@ shape) and calltracking_call_get_array.json / calltracking_error.json ("API ко
 звонков)": the bare array of calls of the newer shape, the error envelope)."""
 
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
-from airbyte_cdk.test.mock_http.response_builder import (FieldPath, RecordBuilder, RootPath, create_record_builder,
-                                                         create_response_builder)
+from airbyte_cdk.test.mock_http.response_builder import (
+    FieldPath,
+    RecordBuilder,
+    RootPath,
+    create_record_builder,
+    create_response_builder,
+)
 
 from unit_tests.helpers import template
 

@@ -3,7 +3,13 @@ whole days, a call, and the answer (a bare JSON array of calls). Calls start fro
 the sample answer of "Получение данных о звонке"."""
 
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
-from airbyte_cdk.test.mock_http.response_builder import FieldPath, RecordBuilder, RootPath, create_record_builder, create_response_builder
+from airbyte_cdk.test.mock_http.response_builder import (
+    FieldPath,
+    RecordBuilder,
+    RootPath,
+    create_record_builder,
+    create_response_builder,
+)
 
 from unit_tests.helpers import template
 

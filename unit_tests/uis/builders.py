@@ -5,8 +5,13 @@ filled with sample values (an enum with its first documented value), and `result
 `total_items`, `limits` and `api_version`."""
 
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
-from airbyte_cdk.test.mock_http.response_builder import (FieldPath, NestedPath, RecordBuilder, create_record_builder,
-                                                         create_response_builder)
+from airbyte_cdk.test.mock_http.response_builder import (
+    FieldPath,
+    NestedPath,
+    RecordBuilder,
+    create_record_builder,
+    create_response_builder,
+)
 
 from testkit.emulator.uis import TABLE  # the field table of the documents (tools/uis_fields.yaml)
 from unit_tests.helpers import template
