@@ -32,6 +32,9 @@ class TestCallsStat(TestCase):
             (22300001, "2024-01-01T02:00:05", "2024-01-01T00:00:05Z", 41),
             (22300002, "2024-01-11T01:59:00", "2024-01-10T23:59:00Z", 12),
         ]
+        # The rest of each call is the document's first sample call, as sent.
+        assert [(r.record.data["marka"], r.record.data["model_id"], r.record.data["waighting"]) for r in output.records] == [
+            ("Acura", 955, 11)] * 2
         http_mocker.assert_number_of_calls(window, 1)
 
     @HttpMocker()

@@ -1,14 +1,26 @@
 """Builders for the HttpMocker tests of the UIS Data API: a config, the JSON-RPC request of one page
-of a report (every documented field, a window, an offset), a row, and the answer of one page."""
+of a report (every documented field, a window, an offset), a row, and the answer of one page. Rows
+and pages start from uis_calls_report.json: "JSON структура ответа" of get.calls_report, its types
+filled with sample values (an enum with its first documented value), and `result.metadata` with
+`total_items`, `limits` and `api_version`."""
 
 import json
 
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http.response_builder import (
+    FieldPath,
+    NestedPath,
+    RecordBuilder,
+    create_record_builder,
+    create_response_builder,
+)
 
 from testkit.emulator.uis import TABLE  # the field table of the documents (tools/uis_fields.yaml)
+from unit_tests.helpers import template
 
 TOKEN = "t" * 40
 BASE = "https://uis.example"
+ROWS = NestedPath(["result", "data"])
 
 
 def a_config(**overrides):
@@ -28,14 +40,24 @@ def a_report_request(method, date_from, date_till, offset, limit=10000) -> HttpR
                    "date_from": date_from, "date_till": date_till}})
 
 
-def a_row(row_id, start_time, **fields):
-    return {"id": row_id, "start_time": start_time, **fields}
+def a_row(row_id, start_time, **fields) -> RecordBuilder:
+    """A row of get.calls_report with this id, start time and these fields."""
+    row = (create_record_builder(template("uis_calls_report"), ROWS,
+                                 record_id_path=FieldPath("id"), record_cursor_path=FieldPath("start_time"))
+           .with_id(row_id).with_cursor(start_time))
+    for name, value in fields.items():
+        row.with_field(FieldPath(name), value)
+    return row
 
 
 def a_page(rows, total_items) -> HttpResponse:
     """A page of rows, and `metadata.total_items`, the rows of the whole window."""
-    result = {"data": rows, "metadata": {"total_items": total_items}}
-    return HttpResponse(json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}))
+    page = template("uis_calls_report")
+    page["result"]["metadata"]["total_items"] = total_items
+    response = create_response_builder(page, ROWS)
+    for row in rows:
+        response.with_record(row)
+    return response.build()
 
 
 def an_account_request(user_id=None) -> HttpRequest:
