@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from testkit.emulator.server import Request, Response
-from testkit.emulator.timeline import UTC, Timeline, spread
+from testkit.emulator.timeline import UTC, Timeline, iso_z, spread, utc_bound
 from testkit.emulator.variation import Variation
 
 SERVER_TIME_ZONE = "Europe/Moscow"
@@ -174,13 +174,41 @@ class CallkeeperEmulator:
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return range(lo, hi)
 
-    def call_ids(self, method: str, since: str, until: str, statuses: Iterable[str] = ()) -> List[int]:
-        account = self.accounts[0]
+    def account_of(self, api_key: Optional[str] = None) -> CallkeeperAccount:
+        """The account of `api_key` (default: the first account)."""
+        if api_key is None:
+            return self.accounts[0]
+        account = next((a for a in self.accounts if a.api_key == api_key), None)
+        if account is None:
+            raise KeyError("no CallKeeper account with that key")
+        return account
+
+    def call_ids(self, method: str, since: str, until: str, statuses: Iterable[str] = (),
+                 api_key: Optional[str] = None) -> List[int]:
+        """The ids `method` holds with since <= `date` <= until (UTC instants, both included), in time order."""
+        account = self.account_of(api_key)
         if method == "getT2C":
             return [900_000 + i + account.tap2calls.id_offset for i in self.indices(account.tap2calls, since, until)]
         wanted = _pairs(",".join(statuses))
         return [300_000 + i + account.calls.id_offset for i in self.indices(account.calls, since, until)
                 if self._selected(method, status_pair(i, account.calls), wanted)]
+
+    def expected(self, api_key: str, method: str, since=None, until=None, statuses: Iterable[str] = ()) -> Dict[int, str]:
+        """What `method` (getCallsInfo, getCallsCompleted, getCallsByStatus with `statuses`, getT2C) holds for
+        the account of `api_key` with since <= `date` < until (UTC instants: ISO strings, UTC unless they
+        carry an offset, or aware datetimes; None: unbounded), as {id: the UTC instant of `date` as
+        `2024-01-01T00:00:00Z`}. The ids are numbers (the server may send them as text: variation.py)."""
+        account = self.account_of(api_key)
+        since_at, until_at = utc_bound(since, "1970-01-01"), utc_bound(until, "2100-01-01")
+        if method == "getT2C":
+            timeline = account.tap2calls
+            lo, hi = timeline.half_open_range(since_at, until_at)
+            return {900_000 + i + timeline.id_offset: iso_z(timeline.time_of(i)) for i in range(lo, hi)}
+        wanted = _pairs(",".join(statuses))
+        timeline = account.calls
+        lo, hi = timeline.half_open_range(since_at, until_at)
+        return {300_000 + i + timeline.id_offset: iso_z(timeline.time_of(i)) for i in range(lo, hi)
+                if self._selected(method, status_pair(i, timeline), wanted)}
 
     # ---- HTTP ------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -337,15 +365,13 @@ def _moment(value: str, zone: ZoneInfo, repeated_hour: int = 0) -> Optional[dt.d
     return moment + dt.timedelta(days=1) if next_day else moment
 
 
+DEFAULT_USER = {"id": 41_205, "email": "owner@example.ru", "name": "Example LLC", "paid_till": "2027-01-01T00:00:00+03:00",
+                "balance": 1520, "time_zone": "Europe/Moscow", "widgets": 3}
+
+
 def default_callkeeper(api_key: str, calls: int = 1500, tap2calls: int = 300,
                        start: str = "2024-01-01", end: str = "2024-04-30T23:59:59",
                        variation: Optional[Variation] = None) -> CallkeeperEmulator:
     emulator = CallkeeperEmulator(variation=variation or Variation.canonical())
-    emulator.add_account(
-        api_key,
-        spread(calls, start, end),
-        spread(tap2calls, start, end, id_offset=0),
-        {"id": 41_205, "email": "owner@example.ru", "name": "Example LLC", "paid_till": "2027-01-01T00:00:00+03:00",
-         "balance": 1520, "time_zone": "Europe/Moscow", "widgets": 3},
-    )
+    emulator.add_account(api_key, spread(calls, start, end), spread(tap2calls, start, end, id_offset=0), dict(DEFAULT_USER))
     return emulator

@@ -15,6 +15,14 @@ counters are (`inbound`, `info`, both or none), the envelope or a bare array, do
 of a window's calls, optional fields left out (doc 001: "no parameter takes the value NULL") or
 null (doc 000's sample: `record: null`), `cbOfficeNumber` as the sample's "0" or as a number, and
 undocumented extra fields.
+
+Zones. Doc 001 gives `callTime` ("date and time of the call") beside `localDate` ("date and time in the
+client's time zone") and `timezoneOffset` ("the time zone's offset", STRING; its sample is "+0020" for a
+`localDate` two hours after `callTime`). So `callTime` (and doc 000's `timeStart`, `cbOrderDate`) is the
+account's server-side zone, set per account (`CkctAccount.server_zone`: UTC for the default account, as it
+always rendered), `localDate` the same moment in the account's client zone, and `timezoneOffset` one of
+the forms the seed picks (`ckct_timezone_offset_form`). `from`/`to` as unix timestamps are instants; as
+`Y-m-d` they are days of the server zone (`to` up to its last second).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from testkit.emulator.server import Request, Response
-from testkit.emulator.timeline import UTC, Timeline, parse_utc, spread
+from testkit.emulator.timeline import UTC, Timeline, Zone, instant_of, iso_z, parse_utc, spread, utc_bound, wall_clock, zone_of
 from testkit.emulator.variation import Variation
 
 INFO = {
@@ -48,12 +56,35 @@ SERVICE_TYPES = ("calltracking", "callback", "import")
 EVENT_SOURCES = ("widget", "mobile", "api", "lg", "iform", "form", "ckapp", "hand", "fb", "vk", "ok")
 
 
-def _fmt(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+def _fmt(moment: dt.datetime, zone: Zone = UTC) -> str:
+    return wall_clock(moment, zone)
 
 
-def new_shape_call(index: int, timeline: Timeline) -> dict:
-    """A call as doc 001 documents it, with every field."""
+def _hhmm(offset: dt.timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def timezone_offset(moment: dt.datetime, server: Zone, client: Zone, form: str = "utc") -> str:
+    """`timezoneOffset` of a call at `moment`, in one of the forms doc 001 leaves open (variation.py):
+    "utc" the client zone's offset from UTC ("+0500"), "server" its offset from the server zone
+    ("+0200"), "sample" that difference written as the document's sample writes two hours ("+0020")."""
+    client_offset = moment.astimezone(client).utcoffset() or dt.timedelta(0)
+    if form == "utc":
+        return _hhmm(client_offset)
+    difference = client_offset - (moment.astimezone(server).utcoffset() or dt.timedelta(0))
+    if form == "server":
+        return _hhmm(difference)
+    tenths = round(difference.total_seconds() / 360)  # hours times ten
+    return f"{'-' if tenths < 0 else '+'}{abs(tenths):04d}"
+
+
+MOSCOW = zone_of("Europe/Moscow")
+
+
+def new_shape_call(index: int, timeline: Timeline, server: Zone = UTC, client: Zone = MOSCOW, offset_form: str = "utc") -> dict:
+    """A call as doc 001 documents it, with every field; `callTime` in the server zone, `localDate` in the client's."""
     n = index + timeline.id_offset
     moment = timeline.time_of(index)
     service = SERVICE_TYPES[n % 3]
@@ -68,9 +99,9 @@ def new_shape_call(index: int, timeline: Timeline) -> dict:
         "statusFirst": 200,
         "statusSecond": 200 if ok else 486,
         "status": "success" if ok else "fail",
-        "callTime": _fmt(moment),
-        "localDate": _fmt(moment + dt.timedelta(hours=3)),
-        "timezoneOffset": "+0300",
+        "callTime": _fmt(moment, server),
+        "localDate": _fmt(moment, client),
+        "timezoneOffset": timezone_offset(moment, server, client, offset_form),
         "duration": (n * 7) % 600 if ok else 0,
         "tariffTime": ((n * 7) % 600 + 59) // 60 if ok else 0,
         "site": f"site{n % 5}.ru",
@@ -109,7 +140,7 @@ def new_shape_call(index: int, timeline: Timeline) -> dict:
         "cbToolName": "Виджет обратного звонка" if service == "callback" else "",
         "cbOfficeNumber": "0",
         "cbOfficeName": "Moscow office" if service == "callback" else "",
-        "cbOrderDate": _fmt(moment) if service == "callback" else "",
+        "cbOrderDate": _fmt(moment, server) if service == "callback" else "",
         "cbAttempt": 1 + n % 3 if service == "callback" else 0,
         "cbAttemptsQueue": [10_000_000 + n - 1] if service == "callback" and n % 3 else [],
         "cbConnectType": ("auto", "smartcall", "dtmf")[n % 3] if service == "callback" else "",
@@ -129,8 +160,8 @@ def new_shape_call(index: int, timeline: Timeline) -> dict:
     }
 
 
-def old_shape_call(index: int, timeline: Timeline) -> dict:
-    """A call as doc 000 documents it, with every field."""
+def old_shape_call(index: int, timeline: Timeline, server: Zone = UTC) -> dict:
+    """A call as doc 000 documents it, with every field; `timeStart` in the server zone."""
     n = index + timeline.id_offset
     moment = timeline.time_of(index)
     return {
@@ -147,7 +178,7 @@ def old_shape_call(index: int, timeline: Timeline) -> dict:
         "callType": "Динамический коллтрекинг",
         "clientIp": "-",
         "duration": (n * 7) % 600,
-        "timeStart": _fmt(moment),
+        "timeStart": _fmt(moment, server),
         "utmMedium": "-",
         "utmSource": "-",
         "campaignId": 559,
@@ -174,6 +205,11 @@ class CkctAccount:
     role_key: str
     own: Timeline
     by_role: Timeline
+    server_zone: str = "UTC"  # the zone of `callTime`/`timeStart` and of `Y-m-d` bounds
+    client_zone: str = "Europe/Moscow"  # the zone of `localDate`
+
+    def timelines(self, method: str) -> List[Timeline]:
+        return {"get": [self.own], "getByRole": [self.by_role], "getWithRole": [self.own, self.by_role]}[method]
 
 
 class WindowCalls:
@@ -207,30 +243,59 @@ class CkctEmulator:
     disabled_methods: set = field(default_factory=set)  # answer "Method does not exist" for these
     forced_error: Optional[str] = None  # answer every request with this `inbound.error`
 
-    def add_account(self, user_key: str, role_key: str, own: Timeline, by_role: Timeline) -> CkctAccount:
-        account = CkctAccount(user_key, role_key, own, by_role)
+    def add_account(self, user_key: str, role_key: str, own: Timeline, by_role: Timeline, server_zone: str = "UTC",
+                    client_zone: str = "Europe/Moscow") -> CkctAccount:
+        account = CkctAccount(user_key, role_key, own, by_role, server_zone, client_zone)
         self.accounts.append(account)
         return account
 
     # ---- what the emulator holds, for completeness assertions -------------------------------
     def call_ids(self, timeline: Timeline, since: str, until: str) -> List[str]:
+        """The ids of the calls of `timeline` with since <= time <= until (UTC instants, both included)."""
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return [self._record_id(i, timeline) for i in range(lo, hi)]
 
-    def call(self, index: int, timeline: Timeline) -> dict:
-        """Call `index` of `timeline` exactly as this server sends it."""
+    def account_of(self, api_key: str) -> CkctAccount:
+        """The account of a user key or a role key."""
+        account = next((a for a in self.accounts if api_key in (a.user_key, a.role_key)), None)
+        if account is None:
+            raise KeyError("no ckct account with that key")
+        return account
+
+    def expected(self, api_key: str, method: str = "get", since=None, until=None) -> Dict[str, str]:
+        """The calls `method` ("get", "getByRole", "getWithRole") answers for the account of `api_key`
+        (its user key or role key) with since <= time < until (UTC instants: ISO strings, UTC unless they
+        carry an offset, or aware datetimes; None: unbounded), as {id (`universalId` or `callId`, as sent):
+        the UTC instant of `callTime`/`timeStart` as `2024-01-01T00:00:00Z`}."""
+        account = self.account_of(api_key)
+        since_at, until_at = utc_bound(since, "1970-01-01"), utc_bound(until, "2100-01-01")
+        found: Dict[str, str] = {}
+        for timeline in account.timelines(method):
+            lo, hi = timeline.half_open_range(since_at, until_at)
+            found.update({self._record_id(i, timeline): iso_z(timeline.time_of(i)) for i in range(lo, hi)})
+        return found
+
+    def call(self, index: int, timeline: Timeline, account: Optional[CkctAccount] = None) -> dict:
+        """Call `index` of `timeline` exactly as this server sends it (times in `account`'s zones;
+        default: the account that holds the timeline)."""
+        account = account or self._holder(timeline)
+        server = zone_of(account.server_zone) if account else UTC
+        client = zone_of(account.client_zone) if account else MOSCOW
         n = index + timeline.id_offset
         variation = self.variation
         if self._is_new_shape(n):
-            record = new_shape_call(index, timeline)
+            record = new_shape_call(index, timeline, server, client, variation.ckct_timezone_offset_form)
             record["cbOfficeNumber"] = "0" if variation.numbers_as_strings else 0
             record = variation.optional(record, NEW_KEYS, n, nullable=False)
         else:
-            record = old_shape_call(index, timeline)
+            record = old_shape_call(index, timeline, server)
             if variation.ckct_time_start_form == "unix":
                 record["timeStart"] = int(timeline.time_of(index).timestamp())
             record = variation.optional(record, OLD_KEYS, n)
         return variation.with_extras(record, n)
+
+    def _holder(self, timeline: Timeline) -> Optional[CkctAccount]:
+        return next((a for a in self.accounts if timeline is a.own or timeline is a.by_role), None)
 
     def _is_new_shape(self, n: int) -> bool:
         shapes = self.variation.ckct_record_shapes
@@ -263,8 +328,9 @@ class CkctEmulator:
             return self._error("method")
         if (method == "getByRole") != is_role_key:
             return self._error("user")
-        start = self._parse_moment(since, end_of_day=False)
-        end = self._parse_moment(until, end_of_day=True) if until else dt.datetime.now(UTC)
+        server = zone_of(account.server_zone)
+        start = self._parse_moment(since, end_of_day=False, zone=server)
+        end = self._parse_moment(until, end_of_day=True, zone=server) if until else dt.datetime.now(UTC)
         if start is None or end is None:
             return self._error("start")
         if not page.isdigit():
@@ -279,12 +345,12 @@ class CkctEmulator:
             if self.variation.ckct_counters == "none" and self.variation.ckct_past_last_page == "empty_page":
                 return self._page_answer([], page_no, method, start, end, len(calls), of_pages)
             return self._error("page")
-        records = [self.call(index, timeline) for timeline, index in calls.page(page_no * length, length)]
+        records = [self.call(index, timeline, account) for timeline, index in calls.page(page_no * length, length)]
         return self._page_answer(records, page_no, method, start, end, len(calls), of_pages)
 
     def _window(self, account: CkctAccount, method: str, start: dt.datetime, end: dt.datetime) -> "WindowCalls":
-        timelines = {"get": [account.own], "getByRole": [account.by_role], "getWithRole": [account.own, account.by_role]}[method]
-        return WindowCalls([(t, *t.index_range(start, end)) for t in timelines], self.variation, f"{method}:{start.timestamp()}")
+        return WindowCalls([(t, *t.index_range(start, end)) for t in account.timelines(method)], self.variation,
+                           f"{method}:{start.timestamp()}")
 
     def _page_answer(self, records: List[dict], page_no: int, method: str, start: dt.datetime, end: dt.datetime,
                      total: int, of_pages: int) -> Response:
@@ -328,17 +394,20 @@ class CkctEmulator:
         return None, False
 
     @staticmethod
-    def _parse_moment(value: str, end_of_day: bool) -> Optional[dt.datetime]:
-        """Doc 001: a unix timestamp or "Y-m-d"; a day as `to` ends at its last second."""
+    def _parse_moment(value: str, end_of_day: bool, zone: Zone = UTC) -> Optional[dt.datetime]:
+        """Doc 001: a unix timestamp (an instant) or "Y-m-d" (a day of the server zone); a day as `to`
+        ends at its last second."""
         if value.isdigit():
             return dt.datetime.fromtimestamp(int(value), UTC)
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return None
         try:
-            day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            day = dt.datetime.strptime(value, "%Y-%m-%d")
         except ValueError:
             return None
-        return day + dt.timedelta(hours=23, minutes=59, seconds=59) if end_of_day else day
+        if end_of_day:  # the last second of the day: one second before the next day begins
+            return instant_of(day + dt.timedelta(days=1), zone) - dt.timedelta(seconds=1)
+        return instant_of(day, zone)
 
     @staticmethod
     def _error(code: str) -> Response:

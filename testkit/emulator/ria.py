@@ -12,6 +12,12 @@ Strict where the document is specific: `from`/`to` only as `YYYY-MM-DD`, the fie
 sample. Varied where it is silent (see variation.py): the order of the calls (the sample is newest
 first), `marka`/`model`/`link` null (as the sample sends `marka: null`) or left out, and
 undocumented extra fields.
+
+Zone. The document writes `date` as `2021-07-31T15:57:01`, with no zone, and `from`/`to` as days; RIA.com
+is a Ukrainian service, so the emulator writes `date` as Europe/Kyiv wall-clock time (Ukraine keeps
+daylight-saving time: 2024-03-31 03:00 EET became 04:00 EEST) and reads `from`/`to` as Kyiv calendar
+days, both included. A call's time itself is a UTC instant (`timeline`), so `expected` tells the truth
+in UTC.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from typing import Dict, List, Optional, Set
 from urllib.parse import parse_qs
 
 from testkit.emulator.server import Request, Response
-from testkit.emulator.timeline import UTC, Timeline, spread
+from testkit.emulator.timeline import UTC, Timeline, instant_of, iso_z, spread, utc_bound, wall_clock, zone_of
 from testkit.emulator.variation import Variation
 
 CONTACT = "https://developers.ria.com/contact"
+KYIV = zone_of("Europe/Kyiv")
 ERRORS: Dict[str, tuple] = {
     "API_KEY_MISSING": (403, "No api_key was supplied. Get one at https://developers.ria.com"),
     "API_KEY_INVALID": (403, "An invalid api_key was supplied. Get one at https://developers.ria.com"),
@@ -54,12 +61,12 @@ def call_record(index: int, timeline: Timeline) -> dict:
     n = index + timeline.id_offset
     status = STATUSES[n % len(STATUSES)]
     marka_id, marka, model_id, model = MAKES[n % len(MAKES)]
-    moment = timeline.time_of(index)
+    moment = timeline.time_of(index).astimezone(KYIV)  # the wall-clock time in Kyiv
     answered = status == "ANSWER"
     return {
         "call_id": 22_300_000 + n,
         "caller_phone": f"09{n % 100_000_000:08d}",
-        "date": moment.strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": wall_clock(moment, KYIV, "%Y-%m-%dT%H:%M:%S"),
         "destination_phone": "0731375686",
         "duration": (n * 11) % 300 + 5 if answered else 0,
         "link": (f"https://track.ria.com/call_link/{n:x}/{moment:%Y/%m/%d}/380731375686=3809{n % 100_000_000:08d}={moment:%H-%M-%S}.wav"
@@ -105,10 +112,36 @@ class RiaEmulator:
         return account
 
     # ---- what the emulator holds, for completeness assertions -------------------------------
-    def call_ids(self, since_day: str, until_day: str) -> List[int]:
-        timeline = self.accounts[0].calls
-        lo, hi = timeline.index_range(*_day_bounds(since_day, until_day))
+    def account_of(self, api_key: Optional[str] = None) -> RiaAccount:
+        """The account of `api_key` (default: the first account)."""
+        if api_key is None:
+            return self.accounts[0]
+        account = next((a for a in self.accounts if a.api_key == api_key), None)
+        if account is None:
+            raise KeyError("no RIA.com account with that key")
+        return account
+
+    def call_ids(self, since_day: str, until_day: str, api_key: Optional[str] = None) -> List[int]:
+        """The ids of the calls from `since_day` 00:00:00 to `until_day` 23:59:59, days of UTC (as they
+        always were here: not the Kyiv days a request reads), in time order."""
+        timeline = self.account_of(api_key).calls
+        since = dt.datetime.strptime(since_day, "%Y-%m-%d").replace(tzinfo=UTC)
+        until = dt.datetime.strptime(until_day, "%Y-%m-%d").replace(tzinfo=UTC) + dt.timedelta(hours=23, minutes=59, seconds=59)
+        lo, hi = timeline.index_range(since, until)
         return [22_300_000 + i + timeline.id_offset for i in range(lo, hi)]
+
+    def expected(self, api_key: str, since=None, until=None) -> Dict[int, str]:
+        """The calls of the account of `api_key` with since <= time < until (UTC instants: ISO strings, UTC
+        unless they carry an offset, or aware datetimes; None: unbounded), as {call_id: the UTC instant of
+        `date` as `2024-01-01T00:00:00Z`}."""
+        timeline = self.account_of(api_key).calls
+        lo, hi = timeline.half_open_range(utc_bound(since, "1970-01-01"), utc_bound(until, "2100-01-01"))
+        return {22_300_000 + i + timeline.id_offset: iso_z(timeline.time_of(i)) for i in range(lo, hi)}
+
+    @staticmethod
+    def days_of(since_day: str, until_day: str):
+        """The UTC instants (first, last second) a request `from=since_day&to=until_day` covers: Kyiv days."""
+        return _day_bounds(since_day, until_day)
 
     def reset_quota(self) -> None:
         with self._lock:
@@ -164,9 +197,11 @@ class RiaEmulator:
 
 
 def _day_bounds(since_day: str, until_day: str):
-    since = dt.datetime.strptime(since_day, "%Y-%m-%d").replace(tzinfo=UTC)
-    until = dt.datetime.strptime(until_day, "%Y-%m-%d").replace(tzinfo=UTC) + dt.timedelta(hours=23, minutes=59, seconds=59)
-    return since, until
+    """`from`/`to` as Kyiv calendar days, both included: from the first's 00:00 to the last second
+    before the day after the second (a day of 23 or 25 hours where daylight saving changes)."""
+    since = dt.datetime.strptime(since_day, "%Y-%m-%d")
+    until = dt.datetime.strptime(until_day, "%Y-%m-%d") + dt.timedelta(days=1)
+    return instant_of(since, KYIV), instant_of(until, KYIV) - dt.timedelta(seconds=1)
 
 
 def default_ria(api_key: str, user_id: str, calls: int = 1200, start: str = "2024-01-01",

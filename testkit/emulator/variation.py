@@ -24,6 +24,8 @@ SEED_VARIABLE = "CALLTRACKING_EMULATOR_SEED"
 
 # Page lengths worth meeting: one call a page, a few, the sample's 1000 and one below it.
 _CKCT_PAGE_LENGTHS = (1, 3, 7, 50, 137, 500, 999, 1000)
+# Zones of real UIS customer accounts (Moscow first: most accounts are there).
+UIS_TIME_ZONES = ("Europe/Moscow", "UTC", "Asia/Yekaterinburg", "Europe/Kaliningrad", "Asia/Novosibirsk")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,19 @@ class Variation:
     callkeeper_repeated_hour: int = 0  # 0: the first of the two moments, 1: the second
     # Undocumented fields a server adds beside the documented ones.
     extra_fields: bool = False
+    # UIS: the documents give no zone; the account's zone comes from `get.account` (API_NOTES). The
+    # default account's zone, among real customers' zones.
+    uis_time_zone: str = "Europe/Moscow"
+    # UIS: how a `date_from`/`date_till` that a daylight-saving change repeats is read (no document says).
+    uis_repeated_hour: int = 0  # 0: the first of the two moments, 1: the second
+    # No document says whether ids are unique across the clients of an agent or the accounts of one
+    # vendor: the second account's (and each UIS client's) ids either repeat the first's or do not.
+    ids_overlap_across_accounts: bool = False
+    # ckct doc 001: `timezoneOffset` is "the time zone's offset" (STRING); its sample is "+0020" beside a
+    # `localDate` two hours after `callTime`. "utc": the client zone's offset from UTC ("+0500"); "server":
+    # its offset from the account's server zone, the zone of `callTime` ("+0200"); "sample": that
+    # difference written as the sample writes two hours ("+0020": hours times ten, four digits).
+    ckct_timezone_offset_form: str = "utc"  # "utc", "server", "sample"
 
     @classmethod
     def canonical(cls) -> "Variation":
@@ -91,6 +106,11 @@ class Variation:
             callkeeper_to_bound=rng.choice(("inclusive", "exclusive")),
             callkeeper_repeated_hour=rng.choice((0, 1)),
             extra_fields=rng.random() < 0.5,
+            # drawn after the older choices, so that a seed keeps its earlier answers
+            uis_time_zone=rng.choice(UIS_TIME_ZONES),
+            uis_repeated_hour=rng.choice((0, 1)),
+            ids_overlap_across_accounts=rng.random() < 0.5,
+            ckct_timezone_offset_form=rng.choice(("utc", "server", "sample")),
         )
 
     def but(self, **changes: Any) -> "Variation":
