@@ -9,7 +9,8 @@ Besides the default account of every vendor (the one `provider_block` configures
   to 04:00 EEST on 2024-03-31, inside START_DATE..END_DATE), and one whose access is withdrawn
   (`forbidden`). Each has its own reports (fewer rows than the default account, each its own count),
   rows at its local midnights and around its DST change (`UIS_CLIENT_EDGES`), and ids that repeat
-  the default account's or do not, as the seed says (`ids_overlap_across_accounts`);
+  the default account's or do not, as the seed says (`ids_overlap_across_accounts`, also for ckct.ru's second
+  account; CallKeeper's and RIA.com's ids are unique in their systems, so theirs never repeat);
 - a second account of ckct.ru (server zone Asia/Yekaterinburg, client zone Asia/Novosibirsk), of the
   CallKeeper REST API and of RIA.com (with calls at Kyiv midnights and around Kyiv's DST change):
   `SECOND_ACCOUNTS[provider]` are their config fragments, `FIRST_ACCOUNTS[provider]` the default's, and
@@ -112,7 +113,9 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_lim
     variation = variation or session_variation()
     emulator = Emulator(latency_seconds=latency_seconds)
     emulator.variation = variation
-    # Ids of the second accounts: the first's again, or their own (no document says they are unique).
+    # Ids of ckct's and UIS's second accounts: the first's again, or their own (their documents do not say
+    # ids are unique across accounts). CallKeeper's and RIA.com's are unique in the whole system, so never repeat:
+    # "Id — уникальный идентификатор звонка в системе CallKeeper" (CallKeeper REST API), "унікальний ID" (RIA.com).
     overlap = variation.ids_overlap_across_accounts
     ckct = default_ckct(CKCT_API_KEY, CKCT_ROLE_KEY, own_count=int(2500 * scale), role_count=int(1200 * scale),
                         start=START_DATE, end=END, variation=variation)
@@ -125,7 +128,7 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_lim
 
     callkeeper = default_callkeeper(CALLKEEPER_API_KEY, calls=int(1500 * scale), tap2calls=int(300 * scale),
                                     start=START_DATE, end=END, variation=variation)
-    offset = 0 if overlap else 100_000
+    offset = 100_000  # unique in the system, whatever the seed
     callkeeper.add_account(
         CALLKEEPER_SECOND_API_KEY,
         with_edges(spread(max(1, int(700 * scale)), START_DATE + "T00:17:00", END, offset), CALLKEEPER_SECOND_EDGES),
@@ -138,7 +141,7 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_lim
     ria = default_ria(RIA_API_KEY, RIA_USER_ID, calls=int(1200 * scale), start=START_DATE, end=END,
                       hourly_limit=ria_hourly_limit, variation=variation)
     ria.add_account(RIA_SECOND_API_KEY, RIA_SECOND_USER_ID,
-                    with_edges(spread(max(1, int(400 * scale)), START_DATE, END, 0 if overlap else 1_000_000),
+                    with_edges(spread(max(1, int(400 * scale)), START_DATE, END, 1_000_000),
                                RIA_SECOND_EDGES))
     emulator.register("ria", ria)
 
