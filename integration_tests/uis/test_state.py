@@ -56,6 +56,8 @@ def test_chat_messages_follow_the_window_of_their_parent(emulator):
 
 def test_financial_summary_reads_the_month_of_its_cursor_again(emulator):
     vendor = uis(emulator)
+    # East of UTC, a month's first day starts the day before in UTC: every day must still be kept.
+    vendor.home.timezone = "Europe/Moscow"
     config = uis_config(emulator, end_date="2024-03-15")
     vendor.financial_days = (dt.date(2024, 1, 1), dt.date(2024, 3, 15))
     first = run_read(config, ["uis_financial_summary"])
@@ -64,7 +66,7 @@ def test_financial_summary_reads_the_month_of_its_cursor_again(emulator):
     vendor.log.clear()
     second = run_read(uis_config(emulator, end_date="2024-04-10"), ["uis_financial_summary"],
                       state=state_for({"uis_financial_summary": final_state(first, "uis_financial_summary")}))
-    asked = sorted((b["params"]["year"], b["params"]["month"]) for b in bodies(emulator))
+    asked = sorted((b["params"]["year"], b["params"]["month"]) for b in bodies(emulator, "get.financial_summary_report"))
     assert asked == [(2024, 3), (2024, 4)]
     dates = sorted(r.record.data["date"] for r in second.records)
     assert dates[0] == "2024-03-01" and dates[-1] == "2024-04-10" and len(dates) == 31 + 10

@@ -276,10 +276,20 @@ class UisErrorHandler(ParsedOnceErrorHandler):
 class UisLedgerFilter(WindowLedgerFilter):
     """The window ledger of the UIS reports. A row that is an empty object is counted (the API counts
     it in `total_items`), then dropped: it carries nothing. Then the rows of the window itself are kept
-    (`within_window`: the window asked for is a second wider at each end, see `UisRequester`)."""
+    (`within_window`: the window asked for is a second wider at each end, see `UisRequester`).
+
+    `$parameters.whole_answer`: the request names its period in the account's own terms (the
+    financial summary's `year` and `month`), so every row of the answer belongs to it; its UTC slice
+    is only the month's name. Filtering by the slice there would drop each month's first day in a
+    zone east of UTC (00:00 in Moscow is 21:00 UTC the day before)."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._whole_answer = bool(parameters.get("whole_answer"))
 
     def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
-        return within_window(filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token)), stream_slice)
+        rows = filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
+        return rows if self._whole_answer else within_window(rows, stream_slice)
 
 
 def uis_total_items(body: Any) -> Optional[int]:
