@@ -10,6 +10,12 @@ These few calls are not streams: they are made before a stream can ask its first
 go straight to the API with a small retry loop of their own (limit_exceeded waits `minute_reset`,
 internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
 the UIS message table (uis.py).
+
+They spend the token's one minute budget like the reports do (the API notes: every response carries
+`metadata.limits`; the issue: "one token, one budget"), so their answers pace the next request the
+same way (`uis.wait_when_the_minute_is_spent`). Without it, a partner token's get.customer_users and
+each client's get.account used the budget unseen and the first report requests after them were
+answered `limit_exceeded` (integration_tests/uis/test_agency.py: two requests a second, three clients).
 """
 
 from __future__ import annotations
@@ -171,7 +177,11 @@ class UisDirectory:
 
     # ---- transport ----------------------------------------------------------------------------
     def _call(self, method: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        from source_calltracking.components.uis import config_error_message, uis_error  # the one message table
+        from source_calltracking.components.uis import (  # the one message table, the one pacing rule
+            config_error_message,
+            uis_error,
+            wait_when_the_minute_is_spent,
+        )
 
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"access_token": self._block.get("access_token"), **params}}
         timeout = float(self._config.get("request_timeout_seconds") or 60)
@@ -188,6 +198,7 @@ class UisDirectory:
                 if response.status_code >= 500 or response.status_code == 429 or answer is None:
                     problem = f"HTTP {response.status_code}" if answer is not None or response.status_code != 200 else "a body that is not JSON"
                 elif isinstance(answer.get("result"), dict):
+                    wait_when_the_minute_is_spent(answer, self._config)
                     return answer["result"]
                 else:
                     error = uis_error(answer)
