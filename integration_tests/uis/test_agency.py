@@ -72,7 +72,10 @@ def test_all_reads_every_record_of_the_allowed_clients_and_names_the_forbidden_o
     for error in output.errors:
         message = error.trace.error.message
         assert f"UIS, client «{name}» ({login}, {user_id}): " in message, message
-        assert "(forbidden)" in message and "\n" not in message and "Traceback" not in message, message
+        assert "forbidden" in message and "\n" not in message and "Traceback" not in message, message
+        # The cause for this client as a whole, not advice about one report: every stream of it fails alike.
+        assert "none of its reports can be read" in message and "uis.user_ids" in message, message
+        assert "remove the stream" not in message, message
         assert error.trace.error.failure_type.value == "config_error", message
         for other in ALLOWED:
             assert str(other) not in message, f"an allowed client is named in the error: {message}"

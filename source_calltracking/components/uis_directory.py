@@ -163,6 +163,8 @@ class UisDirectory:
                              f"{error.mnemonic or 'no answer'}), in which it reads date_from/date_till and writes report times. "
                              "Set uis.time_zone to the account's zone (for example Europe/Moscow).", error.failure_type
                              if error.failure_type == FailureType.transient_error else FailureType.config_error) from None
+            if error.mnemonic == "forbidden":
+                raise _error(account_forbidden_message(error.api_message), FailureType.config_error, "forbidden") from None
             raise
         rows = result.get("data")
         row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else rows if isinstance(rows, dict) else {}
@@ -211,7 +213,7 @@ class UisDirectory:
                     else:
                         message = config_error_message(error, method)
                         if message is not None:
-                            raise _error(message, FailureType.config_error, mnemonic)
+                            raise _error(message, FailureType.config_error, mnemonic, error.get("message"))
                         raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}: "
                                      f"{error.get('message')}).", FailureType.system_error, mnemonic)
             if attempt < ATTEMPTS:
@@ -229,15 +231,32 @@ def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
 
 
 class UisAnswerError(AirbyteTracedException):
-    """An error the API answered (or the lack of an answer), with its mnemonic when it gave one."""
+    """An error the API answered (or the lack of an answer), with its mnemonic and text when it gave them."""
 
-    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None) -> None:
+    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None,
+                 api_message: Optional[str] = None) -> None:
         super().__init__(message=message, internal_message=message, failure_type=failure_type)
         self.mnemonic = mnemonic
+        self.api_message = api_message
 
 
-def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None) -> UisAnswerError:
-    return UisAnswerError(message, failure_type, mnemonic)
+def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None,
+           api_message: Optional[str] = None) -> UisAnswerError:
+    return UisAnswerError(message, failure_type, mnemonic, api_message)
+
+
+def account_forbidden_message(api_message: Optional[str]) -> str:
+    """`forbidden` from get.account. The table's sentence for `forbidden` ("the token's user may not call
+    get.account ... Give the user access to this report, or remove the stream from the sync") is wrong
+    here: get.account is no report and no stream, and it is the first request made for an account (its
+    zone is needed before any window), so this answer means none of the account's reports can be read
+    -- for a partner token, the client's access is withdrawn (the API notes: agent tokens pass `user_id`
+    on every client method, `get.customer_users` lists the clients). Found by
+    integration_tests/uis/test_agency.py, whose forbidden client was named with that advice."""
+    return ("UIS: the token may not read this account (forbidden, answered to get.account, the first request for an "
+            "account), so none of its reports can be read; have the access restored, or, for a client of a "
+            "partner token, leave it out of uis.user_ids. "
+            f"(The API said: {api_message or 'no message'})")
 
 
 # Set by the source on its config: each source object is one sync, whose answers are its own.
