@@ -10,6 +10,12 @@ These few calls are not streams: they are made before a stream can ask its first
 go straight to the API with a small retry loop of their own (limit_exceeded waits `minute_reset`,
 internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
 the UIS message table (uis.py).
+
+They spend the token's one minute budget like the reports do (the API notes: every response carries
+`metadata.limits`; the issue: "one token, one budget"), so their answers pace the next request the
+same way (`uis.wait_when_the_minute_is_spent`). Without it, a partner token's get.customer_users and
+each client's get.account used the budget unseen and the first report requests after them were
+answered `limit_exceeded` (integration_tests/uis/test_agency.py: two requests a second, three clients).
 """
 
 from __future__ import annotations
@@ -157,6 +163,8 @@ class UisDirectory:
                              f"{error.mnemonic or 'no answer'}), in which it reads date_from/date_till and writes report times. "
                              "Set uis.time_zone to the account's zone (for example Europe/Moscow).", error.failure_type
                              if error.failure_type == FailureType.transient_error else FailureType.config_error) from None
+            if error.mnemonic == "forbidden":
+                raise _error(account_forbidden_message(error.api_message), FailureType.config_error, "forbidden") from None
             raise
         rows = result.get("data")
         row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else rows if isinstance(rows, dict) else {}
@@ -171,7 +179,11 @@ class UisDirectory:
 
     # ---- transport ----------------------------------------------------------------------------
     def _call(self, method: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        from source_calltracking.components.uis import config_error_message, uis_error  # the one message table
+        from source_calltracking.components.uis import (  # the one message table, the one pacing rule
+            config_error_message,
+            uis_error,
+            wait_when_the_minute_is_spent,
+        )
 
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"access_token": self._block.get("access_token"), **params}}
         timeout = float(self._config.get("request_timeout_seconds") or 60)
@@ -188,6 +200,7 @@ class UisDirectory:
                 if response.status_code >= 500 or response.status_code == 429 or answer is None:
                     problem = f"HTTP {response.status_code}" if answer is not None or response.status_code != 200 else "a body that is not JSON"
                 elif isinstance(answer.get("result"), dict):
+                    wait_when_the_minute_is_spent(answer, self._config)
                     return answer["result"]
                 else:
                     error = uis_error(answer)
@@ -200,7 +213,7 @@ class UisDirectory:
                     else:
                         message = config_error_message(error, method)
                         if message is not None:
-                            raise _error(message, FailureType.config_error, mnemonic)
+                            raise _error(message, FailureType.config_error, mnemonic, error.get("message"))
                         raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}: "
                                      f"{error.get('message')}).", FailureType.system_error, mnemonic)
             if attempt < ATTEMPTS:
@@ -218,15 +231,32 @@ def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
 
 
 class UisAnswerError(AirbyteTracedException):
-    """An error the API answered (or the lack of an answer), with its mnemonic when it gave one."""
+    """An error the API answered (or the lack of an answer), with its mnemonic and text when it gave them."""
 
-    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None) -> None:
+    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None,
+                 api_message: Optional[str] = None) -> None:
         super().__init__(message=message, internal_message=message, failure_type=failure_type)
         self.mnemonic = mnemonic
+        self.api_message = api_message
 
 
-def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None) -> UisAnswerError:
-    return UisAnswerError(message, failure_type, mnemonic)
+def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None,
+           api_message: Optional[str] = None) -> UisAnswerError:
+    return UisAnswerError(message, failure_type, mnemonic, api_message)
+
+
+def account_forbidden_message(api_message: Optional[str]) -> str:
+    """`forbidden` from get.account. The table's sentence for `forbidden` ("the token's user may not call
+    get.account ... Give the user access to this report, or remove the stream from the sync") is wrong
+    here: get.account is no report and no stream, and it is the first request made for an account (its
+    zone is needed before any window), so this answer means none of the account's reports can be read
+    -- for a partner token, the client's access is withdrawn (the API notes: agent tokens pass `user_id`
+    on every client method, `get.customer_users` lists the clients). Found by
+    integration_tests/uis/test_agency.py, whose forbidden client was named with that advice."""
+    return ("UIS: the token may not read this account (forbidden, answered to get.account, the first request for an "
+            "account), so none of its reports can be read; have the access restored, or, for a client of a "
+            "partner token, leave it out of uis.user_ids. "
+            f"(The API said: {api_message or 'no message'})")
 
 
 # Set by the source on its config: each source object is one sync, whose answers are its own.
