@@ -276,10 +276,23 @@ class UisErrorHandler(ParsedOnceErrorHandler):
 class UisLedgerFilter(WindowLedgerFilter):
     """The window ledger of the UIS reports. A row that is an empty object is counted (the API counts
     it in `total_items`), then dropped: it carries nothing. Then the rows of the window itself are kept
-    (`within_window`: the window asked for is a second wider at each end, see `UisRequester`)."""
+    (`within_window`: the window asked for is a second wider at each end, see `UisRequester`).
+
+    `$parameters.whole_answer: true` keeps every row of the answer instead: for `uis_financial_summary`,
+    asked by `year` and `month`. The document ("Управление отчётами", get.financial_summary_report) gives
+    `month` as "the month whose charges are returned" and `date` as the day of the charge (YYYY-MM-DD), so
+    an answer holds exactly the days of that month of the account, and no other window's row can come in.
+    Kept by `event_time_utc` (the day's local midnight in UTC) within the slice's UTC month, the 1st of
+    every month was lost in any zone east of UTC (Asia/Novosibirsk: 1 February is 31 January 17:00 UTC),
+    as integration_tests/test_state_migration.py found."""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._whole_answer = bool(parameters.get("whole_answer"))
 
     def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
-        return within_window(filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token)), stream_slice)
+        kept = filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
+        return kept if self._whole_answer else within_window(kept, stream_slice)
 
 
 def uis_total_items(body: Any) -> Optional[int]:
