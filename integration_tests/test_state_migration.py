@@ -19,7 +19,7 @@ import pytest
 from airbyte_cdk.models import AirbyteStateMessageSerializer
 
 from testkit.connector import error_messages, final_state, records_by_stream, run_read
-from testkit.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_STATUSES, CKCT_API_KEY, RIA_API_KEY, world_config
+from testkit.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_STATUSES, CKCT_API_KEY, RIA_API_KEY, build_world, world_config
 
 STATE_FILE = Path(__file__).resolve().parent.parent / "unit_tests" / "resources" / "state_0.1.1.json"
 UNTIL = "2024-05-01T00:00:00Z"  # end_date 2024-04-30 includes that whole day
@@ -60,8 +60,7 @@ def uis_since(old_local):
 
 @pytest.fixture(scope="module")
 def migrated_sync():
-    from testkit.emulator.world import build_world
-
+    """One sync of every stream of the file from its state, shared by the tests of this module."""
     messages, _ = old_states()
     with build_world() as emulator:
         config = world_config(emulator)
@@ -173,7 +172,8 @@ def test_uis_chat_messages_read_the_chats_after_the_migrated_parent_cursor(migra
     assert expected and read(output, "uis_chat_messages", lambda r: (r["chat_id"], r["text"])) == expected
     state = final_state(output, "uis_chat_messages")
     assert state["state"] == {"event_time_utc": max(expected.values())}
-    assert state["parent_state"] == {"uis_chats": {"event_time_utc": max(uis.expected("get.chats_report", chats_since, UNTIL).values())}}
+    last_chat = max(uis.expected("get.chats_report", chats_since, UNTIL).values())
+    assert state["parent_state"] == {"uis_chats": {"event_time_utc": last_chat}}
     assert "date_time" not in json.dumps(state)
 
 

@@ -17,13 +17,24 @@ import pytest
 
 from testkit.connector import records_by_stream, run_read
 from testkit.emulator.world import (
-    CALLKEEPER_SECOND_API_KEY, CALLKEEPER_SECOND_EDGES, CKCT_SECOND_API_KEY, CKCT_SECOND_EDGES, CKCT_SECOND_ROLE_KEY,
-    CKCT_SECOND_SERVER_ZONE, END_DATE, RIA_SECOND_API_KEY, RIA_SECOND_EDGES, RIA_SECOND_USER_ID, RIA_ZONE, START_DATE,
+    CALLKEEPER_SECOND_API_KEY,
+    CALLKEEPER_SECOND_EDGES,
+    CKCT_SECOND_API_KEY,
+    CKCT_SECOND_EDGES,
+    CKCT_SECOND_ROLE_KEY,
+    CKCT_SECOND_SERVER_ZONE,
+    END_DATE,
+    RIA_SECOND_API_KEY,
+    RIA_SECOND_EDGES,
+    RIA_SECOND_USER_ID,
+    RIA_ZONE,
+    START_DATE,
     provider_block,
 )
 
 UNTIL = "2024-05-01T00:00:00Z"  # end_date 2024-04-30 includes that whole day
-CKCT_METHODS = {"calltracking_calls": "get", "calltracking_calls_by_role": "getByRole", "calltracking_calls_with_role": "getWithRole"}
+CKCT_METHODS = {"calltracking_calls": "get", "calltracking_calls_by_role": "getByRole",
+                "calltracking_calls_with_role": "getWithRole"}
 CALLKEEPER_METHODS = {"callkeeper_calls": "getCallsInfo", "callkeeper_completed_calls": "getCallsCompleted",
                       "callkeeper_tap2calls": "getT2C"}
 

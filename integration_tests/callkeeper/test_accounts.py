@@ -8,8 +8,24 @@ account, keyed by `account`."""
 import datetime as dt
 
 from integration_tests.callkeeper.helpers import WINDOWED, vendor
-from testkit.connector import connection_status, error_messages, final_state, records_by_stream, run_check, run_discover, run_read, state_for
-from testkit.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_SECOND_API_KEY, CALLKEEPER_STATUSES, END_DATE, START_DATE, accounts_block
+from testkit.connector import (
+    connection_status,
+    error_messages,
+    final_state,
+    records_by_stream,
+    run_check,
+    run_discover,
+    run_read,
+    state_for,
+)
+from testkit.emulator.world import (
+    CALLKEEPER_API_KEY,
+    CALLKEEPER_SECOND_API_KEY,
+    CALLKEEPER_STATUSES,
+    END_DATE,
+    START_DATE,
+    accounts_block,
+)
 
 PROVIDER = "CallKeeper"
 STREAMS = list(WINDOWED)

@@ -7,8 +7,24 @@ whose server renders `callTime` in Asia/Yekaterinburg, so its block sets that `t
 import datetime as dt
 
 from integration_tests.calltracking.helpers import ckct
-from testkit.connector import connection_status, error_messages, final_state, records_by_stream, run_check, run_discover, run_read, state_for
-from testkit.emulator.world import CKCT_API_KEY, CKCT_SECOND_API_KEY, CKCT_SECOND_SERVER_ZONE, END_DATE, START_DATE, accounts_block
+from testkit.connector import (
+    connection_status,
+    error_messages,
+    final_state,
+    records_by_stream,
+    run_check,
+    run_discover,
+    run_read,
+    state_for,
+)
+from testkit.emulator.world import (
+    CKCT_API_KEY,
+    CKCT_SECOND_API_KEY,
+    CKCT_SECOND_SERVER_ZONE,
+    END_DATE,
+    START_DATE,
+    accounts_block,
+)
 
 PROVIDER = "CallKeeper call tracking"
 METHODS = {"calltracking_calls": "get", "calltracking_calls_by_role": "getByRole", "calltracking_calls_with_role": "getWithRole"}

@@ -7,7 +7,16 @@ ID of a call, so it stays the key. Account «B» holds calls at Kyiv midnights a
 import datetime as dt
 
 from integration_tests.ria.helpers import STREAM, vendor
-from testkit.connector import connection_status, error_messages, final_state, records_by_stream, run_check, run_discover, run_read, state_for
+from testkit.connector import (
+    connection_status,
+    error_messages,
+    final_state,
+    records_by_stream,
+    run_check,
+    run_discover,
+    run_read,
+    state_for,
+)
 from testkit.emulator.world import END_DATE, RIA_API_KEY, RIA_SECOND_API_KEY, START_DATE, accounts_block
 
 PROVIDER = "RIA.com"
