@@ -107,10 +107,15 @@ def _unknown_keys(config: Mapping[str, Any], spec_schema: Mapping[str, Any]) -> 
                     yield f"`{key}.{inner}` is not a setting of this connector (check its spelling)."
 
 
-def _parse_moment(value: str) -> dt.datetime:
+def _parse_moment(value: str, end_of_day: bool = False) -> dt.datetime:
+    """The UTC instant a `start_date`/`end_date` names. An `end_date` given as a date is the last second of
+    that day, as the read uses it (manifest.yaml `shared.end_datetime`: `end_date ~ 'T23:59:59Z'`) and as the
+    spec says ("a date (that whole day is included)"): so `start_date` 2024-04-30T19:00:00Z with `end_date`
+    2024-04-30 is a valid range of five hours, not an end before the start (it was refused as such, found by
+    integration_tests/test_time_zones.py splitting a range at Yekaterinburg's midnight, 19:00 UTC)."""
     value = value.strip().replace(" ", "T")
     if len(value) == 10:
-        value += "T00:00:00"
+        value += "T23:59:59" if end_of_day else "T00:00:00"
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
@@ -122,7 +127,7 @@ def _dates(config: Mapping[str, Any]) -> Iterator[str]:
         if not value:
             continue
         try:
-            moments[key] = _parse_moment(value)
+            moments[key] = _parse_moment(value, end_of_day=key == "end_date")
         except ValueError:
             yield f"`{key}` is not a real date ({value!r})."
     if "start_date" in moments and "end_date" in moments and moments["end_date"] < moments["start_date"]:
