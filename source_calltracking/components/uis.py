@@ -104,23 +104,29 @@ class UisRequester(RequesterWithOptions):
     def send_request(self, **kwargs: Any) -> Optional[requests.Response]:
         response = super().send_request(**kwargs)
         if response is not None:
-            self._wait_when_the_minute_is_spent(json_body(response))
+            wait_when_the_minute_is_spent(json_body(response), self.config, self.MAX_WAIT_SECONDS)
         return response
 
-    def _wait_when_the_minute_is_spent(self, body: Any) -> None:
-        result = body.get("result") if isinstance(body, dict) else None
-        metadata = result.get("metadata") if isinstance(result, dict) else None
-        limits = metadata.get("limits") if isinstance(metadata, dict) else None
-        if not isinstance(limits, dict):
-            return
-        remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
-        in_flight = int((self.config or {}).get("concurrency_level") or 4)
-        if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= self.MAX_WAIT_SECONDS:
-            logger.info(
-                f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
-                f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
-            )
-            time.sleep(reset)
+
+def wait_when_the_minute_is_spent(body: Any, config: Optional[Mapping[str, Any]], max_wait_seconds: float = 120) -> None:
+    """Waits out the minute when an answer's `metadata.limits` leaves fewer requests in it than can be in
+    flight at once (`concurrency_level`). Every answer of the token says so -- the reports' and the
+    directory's (`get.customer_users`, `get.account`, uis_directory.py) alike -- because every request
+    of the token spends its one budget, whichever client it names (API notes: "Every response carries
+    `result.metadata` ... `limits: {... minute_remaining, minute_reset}`")."""
+    result = body.get("result") if isinstance(body, dict) else None
+    metadata = result.get("metadata") if isinstance(result, dict) else None
+    limits = metadata.get("limits") if isinstance(metadata, dict) else None
+    if not isinstance(limits, dict):
+        return
+    remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
+    in_flight = int((config or {}).get("concurrency_level") or 4)
+    if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= max_wait_seconds:
+        logger.info(
+            f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
+            f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
+        )
+        time.sleep(reset)
 
 
 def client_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[int]:
@@ -283,16 +289,15 @@ class UisLedgerFilter(WindowLedgerFilter):
     `month` as "the month whose charges are returned" and `date` as the day of the charge (YYYY-MM-DD), so
     an answer holds exactly the days of that month of the account, and no other window's row can come in.
     Kept by `event_time_utc` (the day's local midnight in UTC) within the slice's UTC month, the 1st of
-    every month was lost in any zone east of UTC (Asia/Novosibirsk: 1 February is 31 January 17:00 UTC),
-    as integration_tests/test_state_migration.py found."""
+    every month was lost in any zone east of UTC (Asia/Novosibirsk: 1 February is 31 January 17:00 UTC)."""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._whole_answer = bool(parameters.get("whole_answer"))
 
     def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
-        kept = filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
-        return kept if self._whole_answer else within_window(kept, stream_slice)
+        rows = filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
+        return rows if self._whole_answer else within_window(rows, stream_slice)
 
 
 def uis_total_items(body: Any) -> Optional[int]:
