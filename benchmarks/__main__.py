@@ -9,8 +9,8 @@ For each provider's main stream (uis_calls, calltracking_calls, callkeeper_calls
   the ratio connector/raw is what matters, absolute figures depend on the machine.
 - peak RSS of the connector process (ru_maxrss from wait4) at `--records` and `--large` records.
 - requests spent, beside the minimum the API allows for the connector's date windows
-  (UIS: ceil(rows/10000) per window of at most 3 months; ckct: one per page of 1000 per window;
-  CallKeeper and RIA: one per window).
+  (UIS: ceil(rows/10000) per window of at most 3 months, and one `get.account` per account for its
+  time zone; ckct: one per page of 1000 per window; CallKeeper and RIA: one per window).
 - wall time with `--latency` seconds injected before every answer, beside the latency bound
   requests x latency / concurrency. This run syncs a long period (`--latency-start`..2024-04-30,
   so that there are more date windows than workers) holding `--latency-records` records: few
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from benchmarks.minimum import minimum_requests
+from benchmarks.minimum import directory_requests, minimum_requests
 from source_calltracking.providers import PROVIDERS as ALL_PROVIDERS
 from testkit.emulator.world import START_DATE, VENDOR_OF
 
@@ -125,10 +125,21 @@ def run_connector(emulator: BenchEmulator, config: Dict[str, Any], provider: str
     return measure(command, emulator, vendor, RECORD_MARK)
 
 
-def run_raw(emulator: BenchEmulator, log: List[Dict[str, Any]], provider: str, work: Path, concurrency: int) -> Run:
+def sync_period(config: Dict[str, Any]) -> List[str]:
+    """`start_date`..`end_date` as the UTC instants the connector reads (a bare end day: to its last second)."""
+    start, end = config["start_date"], config.get("end_date") or START_DATE
+    return [start if "T" in start else start + "T00:00:00Z", end if "T" in end else end + "T23:59:59Z"]
+
+
+def run_raw(emulator: BenchEmulator, log: List[Dict[str, Any]], provider: str, config: Dict[str, Any], work: Path,
+            concurrency: int) -> Run:
     requests_path = work / f"{provider}_requests.json"
     requests_path.write_text(json.dumps(log))
-    command = [sys.executable, "-m", "benchmarks.raw_loop", str(requests_path), "--concurrency", str(concurrency)]
+    since, until = sync_period(config)
+    command = [sys.executable, "-m", "benchmarks.raw_loop", str(requests_path), "--concurrency", str(concurrency),
+               "--since", since, "--until", until]
+    if provider == "ria":
+        command += ["--zone", (config.get("ria") or {}).get("time_zone") or "Europe/Kyiv"]
     return measure(command, emulator, PROVIDERS[provider][1], None)
 
 
@@ -170,8 +181,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 # Warm-up: the emulator compiles its record makers on first use.
                 run_connector(emulator, json.loads(json.dumps(configs[provider])) | {"end_date": START_DATE}, provider, work, args.concurrency)
                 connector = run_connector(emulator, configs[provider], provider, work, args.concurrency)
-                raw = run_raw(emulator, connector.log, provider, work, args.concurrency)
-                minimum, rule = minimum_requests(provider, args.records)
+                raw = run_raw(emulator, connector.log, provider, configs[provider], work, args.concurrency)
+                # The report pages, and the requests that must come before them (UIS: the account's zone).
+                directory = directory_requests(provider, configs[provider])
+                minimum = minimum_requests(provider, args.records)[0] + directory
                 for name, run in (("connector", connector), ("raw loop", raw)):
                     if run.exit_code or run.records != args.records:
                         problems.append(f"{stream}: {name} emitted {run.records} records of {args.records} (exit {run.exit_code})")
@@ -192,7 +205,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f"{connector.per_second / raw.per_second:.2f}" if raw.per_second else "-",
                     f"{connector.max_rss_mb:.0f}", f"{large.max_rss_mb:.0f}" if large else "-",
                     f"{connector.requests} / {minimum}",
-                    f"{large.requests} / {minimum_requests(provider, args.large)[0]}" if large else "-",
+                    f"{large.requests} / {minimum_requests(provider, args.large)[0] + directory}" if large else "-",
                     f"{slow.requests}, {slow.seconds:.2f} s / {bound:.2f} s = {slow.seconds / bound:.2f}" if bound else "-",
                 ])
     finally:

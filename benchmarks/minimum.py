@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import List, Tuple
+from typing import Any, List, Mapping, Tuple
 
 from testkit.emulator.timeline import parse_utc, spread
 from testkit.emulator.variation import Variation
@@ -49,3 +49,21 @@ def minimum_requests(provider: str, records: int, variation: Variation = Variati
     return len(windows(31 * day, day)), "one per window of 31 days"
 
 
+
+
+def directory_requests(provider: str, config: Mapping[str, Any]) -> int:
+    """The requests a sync of `config` must make before its first report page: UIS reads `get.account`
+    (the zone in which the account's `date_from`/`date_till` and report times are written) once per
+    account it reads: the token's own (or `uis.user_id`'s), or each client of a `uis.user_ids` list
+    (the clients' names, which the connector also asks `get.customer_users` for, only serve its
+    messages: not counted). The other providers need none.
+
+    `uis.user_ids: "all"` is not counted: how many clients the token has is the server's to say."""
+    if provider != "uis":
+        return 0
+    clients = (config.get("uis") or {}).get("user_ids")
+    if clients in (None, []):
+        return 1
+    if clients == "all":
+        raise ValueError("the fewest requests of uis.user_ids \"all\" depend on the token's clients: list them")
+    return len(clients)

@@ -9,11 +9,12 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from integration_tests.helpers import SCHEMAS
-from integration_tests.ria.helpers import QUOTA_MESSAGE, STREAM
+from integration_tests.ria.helpers import QUOTA_MESSAGE, STREAM, last_call_state, request_days, utc_windows
 from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import error_response
 from testkit.emulator.server import Response
+from testkit.emulator.timeline import iso_z
 from testkit.emulator.world import world_config
 
 WINDOWS = 13  # 2024-01-01 .. 2024-04-30 in windows of 10 days
@@ -138,7 +139,7 @@ def test_the_hourly_quota_running_out_mid_sync_stops_clearly_and_the_next_hour_l
     statuses = [r.status for r in requests(emulator)]
     assert statuses == [200] * 5 + [429] * 3 + [429] * (WINDOWS - 6)
     assert retry_waits == [0.1 + 1, 0.2 + 1]
-    assert final_state(first, STREAM) == {"date": "2024-02-19"}  # the last day of the 5th window
+    assert final_state(first, STREAM) == last_call_state(emulator, utc_windows(config)[:5])  # the last call of the 5th window
     assert resume(emulator, first, config) == set(held(ria))
 
 
@@ -148,7 +149,7 @@ def test_quota_body_with_http_200_that_never_lifts_stops_with_the_quota_sentence
     config["concurrency_level"] = 1
     first = run_read(config, [STREAM])
     assert_one_clear_failure(first, QUOTA.format(after=" and did not recover after 1 retry"), "transient_error")
-    assert final_state(first, STREAM) == {"date": "2024-02-09"}
+    assert final_state(first, STREAM) == last_call_state(emulator, utc_windows(config)[:4])  # the last call of the 4th window
     assert [r.status for r in requests(emulator)] == [200] * (4 + 2 + WINDOWS - 5)  # 4 read, 1 refused + 1 retry, then each later window once
     assert retry_waits == [0.1 + 1]
     assert resume(emulator, first, config) == set(held(ria))
@@ -186,7 +187,7 @@ def test_a_refusal_mid_sync_stops_at_once_and_the_next_sync_loses_nothing(emulat
     assert 0 < len(ids_of(first)) < len(held(ria))
     refused = [window_of(r) for r in requests(emulator)[3:]]
     assert len(refused) == len(set(refused)) == WINDOWS - 3 and retry_waits == []  # never retried
-    assert final_state(first, STREAM) == {"date": "2024-01-30"}  # the last day of the 3rd window
+    assert final_state(first, STREAM) == last_call_state(emulator, utc_windows(config)[:3])  # the last call of the 3rd window
     assert resume(emulator, first, config) == set(held(ria))
 
 
@@ -206,14 +207,16 @@ KEEPS_FAILING = {
 def test_a_window_that_keeps_failing_stops_clearly_and_the_state_stays_before_it(emulator, ria, retry_waits, name):
     spec, message, failure_type = KEEPS_FAILING[name]
     config = fast_config(emulator)
-    emulator.faults.add(Fault("ria", times=-1, match=from_day("2024-02-10"), **spec))  # the 5th window
+    fifth = utc_windows(config)[4]  # 2024-02-10 .. 2024-02-19 (UTC), asked from 9 February (Kyiv)
+    emulator.faults.add(Fault("ria", times=-1, match=from_day(request_days(fifth)[0]), **spec))
     first = run_read(config, [STREAM])
     assert_one_clear_failure(first, message, failure_type)
     asked = [window_of(r) for r in requests(emulator)]
-    assert asked.count("2024-02-10") == 7 and len(asked) == WINDOWS + 6  # the first try and 6 retries
+    assert asked.count(request_days(fifth)[0]) == 7 and len(asked) == WINDOWS + 6  # the first try and 6 retries
     assert len(retry_waits) == 6
-    assert final_state(first, STREAM)["date"] < "2024-02-10"
-    assert max(r["date"] for r in records_by_stream(first)[STREAM]) > "2024-02-20"  # later windows were read anyway
+    assert final_state(first, STREAM)["event_time_utc"] < iso_z(fifth[0])
+    # Later windows were read anyway.
+    assert max(r["event_time_utc"] for r in records_by_stream(first)[STREAM]) > iso_z(fifth[1])
     assert resume(emulator, first, config) == set(held(ria))
 
 

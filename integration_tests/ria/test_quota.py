@@ -3,7 +3,19 @@ sync with a clear message, and the state of the windows read survives it."""
 
 import pytest
 
-from integration_tests.ria.helpers import QUOTA_MESSAGE, STREAM, ids, params_of, ria_config, vendor, windows
+from integration_tests.ria.helpers import (
+    QUOTA_MESSAGE,
+    STREAM,
+    ids,
+    last_call_state,
+    params_of,
+    request_days,
+    ria_config,
+    truth_of_windows,
+    utc_windows,
+    vendor,
+    windows,
+)
 from testkit.connector import error_messages, final_state, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import error_response
@@ -21,7 +33,8 @@ def test_over_rate_limit_is_waited_out_and_the_sync_completes(emulator):
 def test_a_used_up_quota_ends_the_sync_with_a_clear_message(emulator):
     """The emulator's hourly counter allows 2 requests: 2 windows are read, then the sync stops."""
     vendor(emulator).hourly_limit = 2
-    output = run_read(ria_config(emulator, rate_limit_retries=1, rate_limit_wait_seconds=0.01), [STREAM])
+    config = ria_config(emulator, rate_limit_retries=1, rate_limit_wait_seconds=0.01)
+    output = run_read(config, [STREAM])
     stream_error, final = output.errors[0].trace.error, output.errors[-1].trace.error
     message = QUOTA_MESSAGE.format(after=" and did not recover after 1 retry")
     assert stream_error.message == message
@@ -29,7 +42,10 @@ def test_a_used_up_quota_ends_the_sync_with_a_clear_message(emulator):
     assert final.message == f"The sync did not finish. {message.rstrip('.')} (stream {STREAM})."
     read = windows(emulator)
     assert len(read) == 2
-    assert ids(output) == sorted(i for since, until in read for i in vendor(emulator).call_ids(since, until))
+    # Exactly the calls of the two windows answered (their own instants, not the extra days asked).
+    answered = [w for w in utc_windows(config) if request_days(w) in read]
+    assert len(answered) == 2
+    assert ids(output) == sorted(truth_of_windows(emulator, answered))
     # A refused request is retried once, never more.
     refused = [params_of(r)["from"] for r in emulator.requests_to("ria") if r.status == 429]
     assert refused and all(refused.count(day) <= 2 for day in refused)
@@ -37,21 +53,26 @@ def test_a_used_up_quota_ends_the_sync_with_a_clear_message(emulator):
 
 
 def test_the_state_of_the_windows_read_survives_a_used_up_quota(emulator):
-    """Windows from March on are refused: the state keeps January and February, and the next sync resumes there."""
+    """Windows asked from March on are refused: the state keeps the first two windows (to 2 March), and
+    the next sync resumes there."""
     emulator.faults.add(Fault("ria", "response", times=-1, response=lambda r: error_response("OVER_RATE_LIMIT"),
                               match=lambda r: params_of(r)["from"] >= "2024-03-01"))
     config = ria_config(emulator, rate_limit_retries=0)
     first = run_read(config, [STREAM])
     assert first.errors[0].trace.error.message == QUOTA_MESSAGE.format(after="")
     state = final_state(first, STREAM)
-    read_until = max(r.record.data["date"] for r in first.records)
-    assert state == {"date": read_until[:10]} and read_until[:10] == "2024-03-02"
+    spans = utc_windows(config)
+    read = [w for w in spans if request_days(w)[0] < "2024-03-01"]
+    assert len(read) == 2 and read[-1][1].isoformat() == "2024-03-02T23:59:59+00:00"
+    assert ids(first) == sorted(truth_of_windows(emulator, read))
+    assert state == last_call_state(emulator, read)
+    assert state == {"event_time_utc": max(r.record.data["event_time_utc"] for r in first.records)}
 
     emulator.faults.clear()
     second = run_read(config, [STREAM], state=state_for({STREAM: state}))
     assert not second.errors
     assert sorted(set(ids(first)) | set(ids(second))) == vendor(emulator).call_ids("2024-01-01", "2024-04-30")
-    assert final_state(second, STREAM) == {"date": "2024-04-30"}
+    assert final_state(second, STREAM) == last_call_state(emulator, spans)
 
 
 def test_quota_waits_double_from_the_configured_first_wait_then_stop():
