@@ -10,6 +10,11 @@ These few calls are not streams: they are made before a stream can ask its first
 go straight to the API with a small retry loop of their own (limit_exceeded waits `minute_reset`,
 internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
 the UIS message table (uis.py).
+
+They spend the token's budget like any other call: the Data API document's limits ("the number of
+requests per minute/day", counted down in every answer's `metadata.limits`) count every method
+call, not only the reports. So each answer here is paced by `wait_when_the_minute_is_spent`, as the
+reports' requester paces its own.
 """
 
 from __future__ import annotations
@@ -146,17 +151,29 @@ class UisDirectory:
         return found
 
     def _read_zone(self, user_id: Optional[int]) -> str:
+        """The zone `get.account` tells; `uis.time_zone` when it cannot tell it.
+
+        A host or plan without the method (`method_not_found`, `method_component_disabled`) will never
+        tell it: without `uis.time_zone` that is a config error that says to set it. An API that did
+        not answer at all (5xx, network errors, internal_error or limit_exceeded on every attempt) may
+        answer on the next sync: that stays the transient error of `_call`, which names get.account
+        and its last problem -- telling the user to set a zone would send them after the wrong cause.
+        """
         fallback = self._block.get("time_zone")
         try:
             result = self._call("get.account", {} if user_id is None else {"user_id": user_id})
         except UisAnswerError as error:
             if error.mnemonic in ZONE_UNKNOWN or error.failure_type == FailureType.transient_error:
                 if fallback:
+                    logger.info(f"UIS: get.account did not tell the account's time zone ({error.message}); "
+                                f"using uis.time_zone {fallback}.")
                     return str(fallback)
+                if error.failure_type == FailureType.transient_error:
+                    raise
                 raise _error(f"UIS: the API did not tell the account's time zone (get.account answered "
-                             f"{error.mnemonic or 'no answer'}), in which it reads date_from/date_till and writes report times. "
-                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).", error.failure_type
-                             if error.failure_type == FailureType.transient_error else FailureType.config_error) from None
+                             f"{error.mnemonic}), in which it reads date_from/date_till and writes report times. "
+                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).",
+                             FailureType.config_error, error.mnemonic) from None
             raise
         rows = result.get("data")
         row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else rows if isinstance(rows, dict) else {}
@@ -188,6 +205,7 @@ class UisDirectory:
                 if response.status_code >= 500 or response.status_code == 429 or answer is None:
                     problem = f"HTTP {response.status_code}" if answer is not None or response.status_code != 200 else "a body that is not JSON"
                 elif isinstance(answer.get("result"), dict):
+                    wait_when_the_minute_is_spent(answer, self._config)
                     return answer["result"]
                 else:
                     error = uis_error(answer)
@@ -201,12 +219,36 @@ class UisDirectory:
                         message = config_error_message(error, method)
                         if message is not None:
                             raise _error(message, FailureType.config_error, mnemonic)
-                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}: "
+                        field = f", field {error['field']}" if error.get("field") else ""
+                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}{field}: "
                                      f"{error.get('message')}).", FailureType.system_error, mnemonic)
             if attempt < ATTEMPTS:
                 time.sleep(wait)
         raise _error(f"UIS: {method} did not answer after {ATTEMPTS} attempts (last: {problem}). Sync again later.",
                      FailureType.transient_error)
+
+
+MAX_WAIT_SECONDS = 120
+
+
+def wait_when_the_minute_is_spent(body: Any, config: Mapping[str, Any]) -> None:
+    """Wait for the minute's budget to reset when fewer requests are left in it (`result.metadata.
+    limits.minute_remaining`) than can be in flight at once (`concurrency_level`), so that the API is
+    not asked for more than it grants. Every answer of the Data API reports the budget, whatever the
+    method: the reports' requester and the account calls here pace by it alike."""
+    result = body.get("result") if isinstance(body, dict) else None
+    metadata = result.get("metadata") if isinstance(result, dict) else None
+    limits = metadata.get("limits") if isinstance(metadata, dict) else None
+    if not isinstance(limits, dict):
+        return
+    remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
+    in_flight = int((config or {}).get("concurrency_level") or 4)
+    if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= MAX_WAIT_SECONDS:
+        logger.info(
+            f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
+            f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
+        )
+        time.sleep(reset)
 
 
 def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
