@@ -85,13 +85,18 @@ def zone_of(emulator, user_id=None):
     return ZoneInfo(uis(emulator).time_zone(user_id))
 
 
-def utc_window_of(emulator, body):
-    """The window of UTC instants (naive datetimes) a windowed request asked for: its `date_from`/
-    `date_till`, wall-clock times of the account's zone, in UTC and narrowed by the one-second margin."""
+def asked_utc_range(emulator, body):
+    """What a windowed request asked the API for, as UTC instants (naive datetimes): its `date_from`/
+    `date_till`, wall-clock times of the account's zone, both included."""
     zone = zone_of(emulator, body["params"].get("user_id"))
-    since, until = window_of(body)
-    return tuple((moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None) + shift)
-                 for moment, shift in ((since, MARGIN), (until, -MARGIN)))
+    return tuple(moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None) for moment in window_of(body))
+
+
+def utc_window_of(emulator, body):
+    """The window of UTC instants (naive datetimes) of a windowed request: what it asked for, narrowed
+    by the one-second margin at each end."""
+    since, until = asked_utc_range(emulator, body)
+    return since + MARGIN, until - MARGIN
 
 
 def to_window(emulator, method, utc_start=None):

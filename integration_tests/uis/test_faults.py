@@ -2,7 +2,7 @@
 one clear message that names UIS and the cause, and a state from which the next sync (the fault
 cleared) loses nothing.
 
-Two windowed reports are read over 16 months, six date windows each (89 days per window, one
+Two windowed reports are read over 16 months, six date windows each (88 days per window, one
 request per window: the rows fit one page). Faults come from the transport
 (`emulator.faults`: HTTP status, reset, timeout, truncated or HTML bodies) or from the UIS vendor
 itself (`UisEmulator.inject`: the JSON-RPC errors the API sends with HTTP 200, by mnemonic).
@@ -39,11 +39,11 @@ from testkit.emulator.timeline import spread
 from testkit.emulator.world import UIS_ACCESS_TOKEN, world_config
 
 START, END = "2023-01-01", "2024-04-30T23:59:59"
-WINDOWS = 6  # 2023-01-01 .. 2024-04-30 in windows of 89 days
+WINDOWS = 6  # 2023-01-01 .. 2024-04-30 in windows of 88 days
 METHODS = {"uis_calls": "get.calls_report", "uis_communications": "get.communications_report"}
 ROWS = {"get.calls_report": 600, "get.communications_report": 400}  # 100 and 67 per window: the faults matter, not the volume
-SECOND_WINDOW = "2023-03-31 00:00:00"  # the first UTC instant of the second window
-THIRD_WINDOW = "2023-06-28 00:00:00"  # the first UTC instant of the third window
+SECOND_WINDOW = "2023-03-30 00:00:00"  # the first UTC instant of the second window
+THIRD_WINDOW = "2023-06-26 00:00:00"  # the first UTC instant of the third window
 
 
 def uis(emulator):
@@ -384,7 +384,7 @@ def test_malformed_rows_never_crash_the_sync_nor_break_the_schema_silently(emula
     for record in records:
         validator.validate(record)
     # The first window was replaced by the rows above; the five other windows are all there.
-    first_window = set(uis(emulator).ids(METHODS[stream], START, "2023-03-30T23:59:59"))
+    first_window = set(uis(emulator).ids(METHODS[stream], START, "2023-03-29T23:59:59"))
     assert sorted(r["id"] for r in records if r.get("id") not in (7, 8, 9, None)) == sorted(set(all_ids(emulator, stream)) - first_window)
     seven, eight, nine = (next(r for r in records if r.get("id") == i) for i in (7, 8, 9))
     assert seven["talk_duration"] == 12 and seven.get("is_lost") is None
