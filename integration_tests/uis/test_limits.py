@@ -39,6 +39,20 @@ def test_requests_are_paced_by_the_minute_budget_the_answers_report(emulator):
                                           "UIS: 0 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s"))
 
 
+def test_get_account_spends_the_minute_budget_and_is_paced_by_it(emulator):
+    """Every method call spends the token's budget, get.account too: when its answer leaves no request
+    in the minute, the connector waits for the reset before the first report instead of being refused."""
+    vendor = uis(emulator)
+    vendor.set_budget(UIS_ACCESS_TOKEN, minute_limit=1, minute_seconds=1)
+    output = run_read(uis_config(emulator, end_date="2024-02-29", concurrency_level=1), ["uis_goals"])
+    assert not output.errors, error_messages(output)
+    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.goals_report", START_DATE, "2024-02-29T23:59:59")
+    assert vendor.errors_sent == []  # the report was not refused
+    assert [b["method"] for b in bodies(emulator)] == ["get.account", "get.goals_report"]
+    waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
+    assert waits and waits[0].startswith("UIS: 0 request(s) left in this minute's Data API budget (minute_limit 1); waiting 1 s")
+
+
 def test_the_emulator_counts_the_budgets_down_in_metadata(emulator):
     import requests
 
