@@ -38,7 +38,7 @@ def minimum_requests(provider: str, records: int, variation: Variation = Variati
         return total
 
     if provider == "uis":
-        return paged(89 * day, 10_000), "ceil(rows/10000) per window of 89 days"
+        return paged(88 * day, 10_000), "ceil(rows/10000) per window of 88 days"
     if provider == "callkeeper_calltracking":
         length = variation.ckct_page_length
         counted = variation.ckct_response_shape == "envelope" and variation.ckct_counters != "none"

@@ -26,6 +26,10 @@ def test_uis_calls_spend_ceil_rows_per_10000_per_window(concurrency):
     emulator, output = read_main_stream("uis", "uis_calls", scale=25, concurrency=concurrency)  # 30000 rows
     assert len(output.records) == 30_000
     bodies = [json.loads(r.body) for r in emulator.requests_to("uis")]
+    # Since 0.2.0 the account's zone comes first: one get.account for the one account, then the pages.
+    accounts = [b for b in bodies if b["method"] == "get.account"]
+    assert len(accounts) == 1 and bodies[0]["method"] == "get.account"
+    bodies = [b for b in bodies if b["method"] != "get.account"]
     pages = [(b["params"]["date_from"], b["params"]["date_till"], b["params"]["offset"]) for b in bodies]
     assert all(b["method"] == "get.calls_report" and b["params"]["limit"] == 10_000 for b in bodies)
     assert not [page for page, n in Counter(pages).items() if n > 1], "a page was asked for twice"

@@ -41,7 +41,8 @@ def test_check_succeeds_with_one_cheap_request_and_any_base_url_form(emulator):
     config["uis"]["base_url"] += "/"
     assert connection_status(run_check(config)).status == Status.SUCCEEDED
     sent = bodies(emulator)
-    assert [b["method"] for b in sent] == ["get.financial_summary_report"]
+    # One report request; since 0.2.0 its record's event_time_utc needs the account's zone: get.account, once.
+    assert [b["method"] for b in sent] == ["get.financial_summary_report", "get.account"]
     assert (sent[0]["params"]["year"], sent[0]["params"]["month"]) == (2024, 1)
 
 

@@ -1,17 +1,23 @@
 """UIS errors: limit_exceeded and internal_error are retried; a rejected request is a system error that
-names its mnemonic and field, a bad token a config error; the emulator refuses what the API refuses."""
+names its mnemonic and field, a bad token a config error; get.account (the account's zone, asked
+before the first report) failing for good or missing from the host; the emulator refuses what the
+API refuses."""
+
+import datetime as dt
 
 import pytest
 
-from integration_tests.uis.helpers import bodies, uis, uis_config
-from testkit.connector import error_messages, run_read
-from testkit.emulator.world import START_DATE, UIS_ACCESS_TOKEN
+from integration_tests.uis.helpers import account_calls, bodies, method_of, uis, uis_config
+from testkit.connector import error_messages, records_by_stream, run_read
+from testkit.emulator.faults import Fault
+from testkit.emulator.server import Response
+from testkit.emulator.world import END_DATE, START_DATE, UIS_ACCESS_TOKEN
 
 
 def test_limit_exceeded_and_internal_error_are_retried(emulator):
     vendor = uis(emulator)
-    vendor.inject("internal_error", times=1)  # first: the exponential backoff starts short
-    vendor.inject("limit_exceeded", times=1, minute_reset=0)
+    vendor.inject("internal_error", times=1, method="get.goals_report")  # first: the exponential backoff starts short
+    vendor.inject("limit_exceeded", times=1, minute_reset=0, method="get.goals_report")
     output = run_read(uis_config(emulator, end_date="2024-02-29"), ["uis_goals"])
     assert not output.errors, error_messages(output)
     assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.goals_report", START_DATE, "2024-02-29T23:59:59")
@@ -27,12 +33,53 @@ def test_limit_exceeded_and_internal_error_are_retried(emulator):
     ("method_not_found", None, "UIS: the API rejected the request to get.calls_report (method_not_found: Wrong period)."),
 ])
 def test_a_rejected_request_is_a_system_error_with_mnemonic_and_field(emulator, mnemonic, field, expected):
-    uis(emulator).inject(mnemonic, times=-1, field=field, message="Wrong period")
+    uis(emulator).inject(mnemonic, times=-1, field=field, message="Wrong period", method="get.calls_report")
     output = run_read(uis_config(emulator), ["uis_calls"])
     stream_error, final = output.errors[0].trace.error, output.errors[-1].trace.error
     assert stream_error.message == expected
     assert stream_error.failure_type.value == final.failure_type.value == "system_error"
     assert final.message == f"The sync did not finish. {expected[:-1]} (stream uis_calls)."
+
+
+def test_get_account_failing_on_every_attempt_is_a_transient_error_that_names_it(emulator):
+    """A transport fault on get.account that outlasts its retries: the sync stops before any report,
+    with a transient error that names UIS and get.account (not a time-zone setting to change)."""
+    emulator.faults.add(Fault("uis", "response", times=-1, match=lambda request: method_of(request) == "get.account",
+                              response=Response(500, b"Internal Server Error", "text/plain")))
+    output = run_read(uis_config(emulator, retry_backoff_seconds=0.1), ["uis_calls", "uis_goals"])
+    expected = "UIS: get.account did not answer after 5 attempts (last: HTTP 500). Sync again later."
+    stream_errors = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor]
+    assert {e.message for e in stream_errors} == {expected}, error_messages(output)
+    final = output.errors[-1].trace.error
+    assert final.failure_type.value == "transient_error"
+    assert final.message.startswith(f"The sync did not finish. {expected[:-1]}")
+    assert "time zone" not in final.message and "uis.time_zone" not in final.message
+    assert len([r for r in emulator.requests_to("uis") if method_of(r) == "get.account"]) == 5  # its own retries, once per sync: the second stream did not ask again
+    assert not records_by_stream(output) and not bodies(emulator, "get.calls_report") and not bodies(emulator, "get.goals_report")
+
+
+def test_get_account_unknown_to_the_host_is_a_config_error_that_says_to_set_the_zone(emulator):
+    uis(emulator).inject("method_not_found", times=-1, method="get.account", message="Method get.account not found")
+    output = run_read(uis_config(emulator), ["uis_calls"])
+    final = output.errors[-1].trace.error
+    assert final.failure_type.value == "config_error"
+    assert final.message.startswith(
+        "The sync did not finish. UIS: the API did not tell the account's time zone (get.account answered method_not_found), "
+        "in which it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone")
+    assert not records_by_stream(output) and len(account_calls(emulator)) == 1  # not retried
+
+
+def test_get_account_unknown_to_the_host_falls_back_to_uis_time_zone(emulator):
+    vendor = uis(emulator)
+    vendor.inject("method_not_found", times=-1, method="get.account", message="Method get.account not found")
+    config = uis_config(emulator)
+    config["uis"]["time_zone"] = vendor.time_zone()  # the user set the account's zone
+    output = run_read(config, ["uis_calls"])
+    assert not output.errors, error_messages(output)
+    got = {r["id"]: r["event_time_utc"] for r in records_by_stream(output)["uis_calls"]}
+    after_end = (dt.date.fromisoformat(END_DATE) + dt.timedelta(days=1)).isoformat()
+    assert got == vendor.expected("get.calls_report", START_DATE, after_end)  # every row, at its true UTC instant
+    assert len(account_calls(emulator)) == 1
 
 
 def test_a_bad_token_during_read_is_a_config_error(emulator):

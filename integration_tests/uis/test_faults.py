@@ -2,7 +2,7 @@
 one clear message that names UIS and the cause, and a state from which the next sync (the fault
 cleared) loses nothing.
 
-Two windowed reports are read over 16 months, six date windows each (89 days per window, one
+Two windowed reports are read over 16 months, six date windows each (88 days per window, one
 request per window: the rows fit one page). Faults come from the transport
 (`emulator.faults`: HTTP status, reset, timeout, truncated or HTML bodies) or from the UIS vendor
 itself (`UisEmulator.inject`: the JSON-RPC errors the API sends with HTTP 200, by mnemonic).
@@ -22,6 +22,7 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import make_file
 
 from integration_tests.helpers import SCHEMAS
+from integration_tests.uis.helpers import method_of, reports_only, to_window
 from testkit.connector import (
     assert_no_secrets_in,
     catalog_for,
@@ -38,11 +39,11 @@ from testkit.emulator.timeline import spread
 from testkit.emulator.world import UIS_ACCESS_TOKEN, world_config
 
 START, END = "2023-01-01", "2024-04-30T23:59:59"
-WINDOWS = 6  # 2023-01-01 .. 2024-04-30 in windows of 89 days
+WINDOWS = 6  # 2023-01-01 .. 2024-04-30 in windows of 88 days
 METHODS = {"uis_calls": "get.calls_report", "uis_communications": "get.communications_report"}
 ROWS = {"get.calls_report": 600, "get.communications_report": 400}  # 100 and 67 per window: the faults matter, not the volume
-SECOND_WINDOW = "2023-03-31 00:00:00"  # date_from of the second window
-THIRD_WINDOW = "2023-06-28 00:00:00"  # date_from of the third window
+SECOND_WINDOW = "2023-03-30 00:00:00"  # the first UTC instant of the second window
+THIRD_WINDOW = "2023-06-26 00:00:00"  # the first UTC instant of the third window
 
 
 def uis(emulator):
@@ -76,17 +77,18 @@ def body_of(request):
         return {}
 
 
-def to_method(method, date_from=None):
-    """A fault `match`: requests for this report (and, if given, this window only)."""
-    def match(request):
-        body = body_of(request)
-        params = body.get("params") or {}
-        return body.get("method") == method and (date_from is None or params.get("date_from") == date_from)
-    return match
+def to_method(method):
+    """A fault `match`: requests for this report."""
+    return lambda request: method_of(request) == method
 
 
 def requests_for(emulator, method):
     return [r for r in emulator.requests_to("uis") if body_of(r).get("method") == method]
+
+
+def account_requests(emulator):
+    """The get.account requests: since 0.2.0 the account's zone is asked once per account and sync."""
+    return requests_for(emulator, "get.account")
 
 
 def resume_after(emulator, first, config, stream):
@@ -166,7 +168,9 @@ def test_the_minute_budget_of_the_token_is_kept_to_without_a_refusal(emulator):
     output = run_read(config, ["uis_calls"])
     assert not output.errors, error_messages(output)
     assert ids_of(output, "uis_calls") == all_ids(emulator, "uis_calls")
-    assert uis(emulator).errors_sent == [] and len(emulator.requests_to("uis")) == WINDOWS
+    # get.account spends the budget too: one call, then the six windows
+    assert uis(emulator).errors_sent == [] and len(emulator.requests_to("uis")) == 1 + WINDOWS
+    assert len(account_requests(emulator)) == 1
     assert any("left in this minute's Data API budget" in (m.log.message or "") for m in output.logs)
 
 
@@ -180,13 +184,14 @@ def test_a_burst_beyond_the_minute_budget_is_refused_then_waited_out(emulator):
     assert ids_of(output, "uis_calls") == all_ids(emulator, "uis_calls")
     refused = uis(emulator).errors_sent.count("limit_exceeded")
     assert refused > 0 and set(uis(emulator).errors_sent) == {"limit_exceeded"}
-    assert len(emulator.requests_to("uis")) == WINDOWS + refused
+    assert len(account_requests(emulator)) == 1
+    assert len(emulator.requests_to("uis")) == 1 + WINDOWS + refused
 
 
 def test_full_refresh_under_faults_has_no_duplicates(emulator):
     config = fast_config(emulator)
-    emulator.faults.add(Fault("uis", "reset", times=3, skip=1))
-    uis(emulator).inject("internal_error", times=2, skip=2)
+    emulator.faults.add(Fault("uis", "reset", times=3, skip=1, match=reports_only))
+    uis(emulator).inject("internal_error", times=2, skip=2).match = reports_only
     output = run_read(config, list(METHODS), sync_mode=SyncMode.full_refresh)
     assert not output.errors, error_messages(output)
     for stream in METHODS:
@@ -223,7 +228,7 @@ def test_a_fault_that_outlasts_the_retries_stops_clearly_and_loses_nothing(emula
     config = fast_config(emulator)
     make, cause, failure_type = PERSISTENT[name]
     fault = make()
-    fault.match = to_method(method, THIRD_WINDOW)  # one window keeps failing, the others are read
+    fault.match = to_window(emulator, method, THIRD_WINDOW)  # one window keeps failing, the others are read
     emulator.faults.add(fault)
     first = run_read(config, [stream])
     messages = error_messages(first)
@@ -232,7 +237,7 @@ def test_a_fault_that_outlasts_the_retries_stops_clearly_and_loses_nothing(emula
     assert messages[-1] == f"The sync did not finish. {messages[0][:-1]} (stream {stream})."
     assert "Traceback" not in messages[-1] and "Exhausted" not in messages[-1]
     assert first.errors[-1].trace.error.failure_type.value == failure_type
-    third = [r for r in requests_for(emulator, method) if body_of(r)["params"]["date_from"] == THIRD_WINDOW]
+    third = [r for r in requests_for(emulator, method) if to_window(emulator, method, THIRD_WINDOW)(r)]
     assert len(third) == 1 + 5  # the UIS error handler's max_retries
     assert 0 < len(ids_of(first, stream)) < len(all_ids(emulator, stream))
     assert resume_after(emulator, first, config, stream) == set(all_ids(emulator, stream))
@@ -254,7 +259,7 @@ CREDENTIAL_ERRORS = {
 def test_access_that_stops_working_mid_sync_is_a_config_error_and_loses_nothing(emulator, mnemonic):
     stream = "uis_calls"
     config = fast_config(emulator, concurrency_level=1)
-    uis(emulator).inject(mnemonic, times=-1, skip=2)  # the first two windows are read, then every request fails
+    uis(emulator).inject(mnemonic, times=-1, skip=2).match = reports_only  # the first two windows are read, then every request fails
     first = run_read(config, [stream])
     messages = error_messages(first)
     assert len(messages) == 2, messages
@@ -278,7 +283,7 @@ def test_a_token_that_expires_mid_sync_stops_both_streams_and_the_next_sync_lose
         account.token_state = "expired"
         return vendor.handle(request)
 
-    emulator.faults.add(Fault("uis", "response", times=1, skip=3, response=expire_then_answer))
+    emulator.faults.add(Fault("uis", "response", times=1, skip=3, match=reports_only, response=expire_then_answer))
     first = run_read(config, list(METHODS))
     final = first.errors[-1].trace.error
     assert final.failure_type.value == "config_error"
@@ -309,7 +314,7 @@ def test_a_request_the_api_rejects_mid_sync_is_a_system_error_and_loses_nothing(
     stream = "uis_communications"
     config = fast_config(emulator, concurrency_level=1)
     message, field = REJECTED[mnemonic]
-    uis(emulator).inject(mnemonic, times=-1, skip=2, message=message, field=field)
+    uis(emulator).inject(mnemonic, times=-1, skip=2, message=message, field=field).match = reports_only
     first = run_read(config, [stream])
     expected = (f"UIS: the API rejected the request to get.communications_report "
                 f"({mnemonic}{', field ' + field if field else ''}: {message}).")
@@ -322,13 +327,14 @@ def test_a_request_the_api_rejects_mid_sync_is_a_system_error_and_loses_nothing(
 @pytest.mark.parametrize("stream", list(METHODS))
 def test_a_day_limit_used_up_mid_sync_stops_with_the_state_saved(emulator, stream):
     config = fast_config(emulator, concurrency_level=1)
-    uis(emulator).set_budget(UIS_ACCESS_TOKEN, day_limit=3)
+    uis(emulator).set_budget(UIS_ACCESS_TOKEN, day_limit=3)  # get.account (it spends the budget too), then two windows
     first = run_read(config, [stream])
     messages = error_messages(first)
     assert messages[0].startswith("UIS: the Data API's daily request limit is used up (limit_exceeded, day_limit 3).")
     assert messages[-1] == f"The sync did not finish. {messages[0][:-1]} (stream {stream})."
     assert first.errors[-1].trace.error.failure_type.value == "transient_error"
-    assert uis(emulator).errors_sent == ["limit_exceeded"] * (WINDOWS - 3)  # each later window refused once: not retried
+    assert len(account_requests(emulator)) == 1
+    assert uis(emulator).errors_sent == ["limit_exceeded"] * (WINDOWS - 2)  # each later window refused once: not retried
     assert len(requests_for(emulator, METHODS[stream])) == WINDOWS
     assert len(ids_of(first, stream)) == len(set(ids_of(first, stream))) > 0
     uis(emulator).set_budget(UIS_ACCESS_TOKEN, day_limit=1000)  # the next day
@@ -348,7 +354,7 @@ def test_a_result_without_a_list_of_rows_stops_the_stream_instead_of_losing_the_
     stream = "uis_calls"
     config = fast_config(emulator, concurrency_level=1)
     body = Response.json({"jsonrpc": "2.0", "id": 1, "result": BAD_RESULTS[name]})
-    emulator.faults.add(Fault("uis", "response", times=-1, match=to_method(METHODS[stream], SECOND_WINDOW), response=body))
+    emulator.faults.add(Fault("uis", "response", times=-1, match=to_window(emulator, METHODS[stream], SECOND_WINDOW), response=body))
     first = run_read(config, [stream])
     messages = error_messages(first)
     assert len(messages) == 2, messages
@@ -378,7 +384,7 @@ def test_malformed_rows_never_crash_the_sync_nor_break_the_schema_silently(emula
     for record in records:
         validator.validate(record)
     # The first window was replaced by the rows above; the five other windows are all there.
-    first_window = set(uis(emulator).ids(METHODS[stream], START, "2023-03-30T23:59:59"))
+    first_window = set(uis(emulator).ids(METHODS[stream], START, "2023-03-29T23:59:59"))
     assert sorted(r["id"] for r in records if r.get("id") not in (7, 8, 9, None)) == sorted(set(all_ids(emulator, stream)) - first_window)
     seven, eight, nine = (next(r for r in records if r.get("id") == i) for i in (7, 8, 9))
     assert seven["talk_duration"] == 12 and seven.get("is_lost") is None

@@ -21,14 +21,15 @@ START, END = "2022-01-01", "2024-04-30T23:59:59"
 ROWS = {"get.calls_report": 3000, "get.communications_report": 2000, "get.call_legs_report": 2500,
         "get.goals_report": 800, "get.chats_report": 250}
 STREAMS = {  # stream -> (method, primary key, cursor field)
-    "uis_calls": ("get.calls_report", ("id",), "start_time"),
-    "uis_communications": ("get.communications_report", ("id",), "date_time"),
-    "uis_call_legs": ("get.call_legs_report", ("id",), "start_time"),
-    "uis_goals": ("get.goals_report", ("id",), "date_time"),
-    "uis_chat_messages": ("get.chat_messages_report", ("chat_id", "date_time", "source", "text"), "date_time"),
+    # since 0.2.0 every cursor is `event_time_utc` (states and records alike: "2024-02-19T21:53:59Z")
+    "uis_calls": ("get.calls_report", ("id",), "event_time_utc"),
+    "uis_communications": ("get.communications_report", ("id",), "event_time_utc"),
+    "uis_call_legs": ("get.call_legs_report", ("id",), "event_time_utc"),
+    "uis_goals": ("get.goals_report", ("id",), "event_time_utc"),
+    "uis_chat_messages": ("get.chat_messages_report", ("chat_id", "date_time", "source", "text"), "event_time_utc"),
 }
 LOOKBACK = dt.timedelta(days=1)
-FMT = "%Y-%m-%d %H:%M:%S"
+FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def expected_keys(vendor):

@@ -3,7 +3,7 @@ used-up day limit stops the sync with a clear message and keeps the state for th
 
 import datetime as dt
 
-from integration_tests.uis.helpers import END, bodies, uis, uis_config, window_of
+from integration_tests.uis.helpers import END, bodies, uis, uis_config, utc_window_of
 from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.timeline import spread
 from testkit.emulator.world import START_DATE, UIS_ACCESS_TOKEN
@@ -17,7 +17,10 @@ def test_the_minute_limit_is_waited_out_then_the_read_goes_on(emulator):
     got = records_by_stream(output)
     assert len(got["uis_goals"]) == 300 and len(got["uis_offline_messages"]) == 250
     assert "limit_exceeded" in vendor.errors_sent  # four windows, two requests a second
-    assert len(bodies(emulator)) == 4 + vendor.errors_sent.count("limit_exceeded")
+    # get.account (once: both streams read the one account) spends the budget too
+    refused_accounts = len(bodies(emulator, "get.account")) - 1
+    assert len(bodies(emulator)) == 1 + 4 + vendor.errors_sent.count("limit_exceeded")
+    assert vendor.errors_sent.count("limit_exceeded") >= refused_accounts >= 0
 
 
 def test_requests_are_paced_by_the_minute_budget_the_answers_report(emulator):
@@ -28,9 +31,26 @@ def test_requests_are_paced_by_the_minute_budget_the_answers_report(emulator):
     assert not output.errors, error_messages(output)
     assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.calls_report", START_DATE, END)
     assert vendor.errors_sent == []  # never asked for more than the minute grants
-    assert len(bodies(emulator, "get.calls_report")) == 3
+    assert len(bodies(emulator, "get.calls_report")) == 3 and len(bodies(emulator, "get.account")) == 1
     waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
-    assert waits and waits[0].startswith("UIS: 1 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s")
+    # get.account spends one of the three, then two windows are in flight at once: the first wait comes
+    # when fewer requests are left than can be in flight (1 or 0, whichever answer came first)
+    assert waits and waits[0].startswith(("UIS: 1 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s",
+                                          "UIS: 0 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s"))
+
+
+def test_get_account_spends_the_minute_budget_and_is_paced_by_it(emulator):
+    """Every method call spends the token's budget, get.account too: when its answer leaves no request
+    in the minute, the connector waits for the reset before the first report instead of being refused."""
+    vendor = uis(emulator)
+    vendor.set_budget(UIS_ACCESS_TOKEN, minute_limit=1, minute_seconds=1)
+    output = run_read(uis_config(emulator, end_date="2024-02-29", concurrency_level=1), ["uis_goals"])
+    assert not output.errors, error_messages(output)
+    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.goals_report", START_DATE, "2024-02-29T23:59:59")
+    assert vendor.errors_sent == []  # the report was not refused
+    assert [b["method"] for b in bodies(emulator)] == ["get.account", "get.goals_report"]
+    waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
+    assert waits and waits[0].startswith("UIS: 0 request(s) left in this minute's Data API budget (minute_limit 1); waiting 1 s")
 
 
 def test_the_emulator_counts_the_budgets_down_in_metadata(emulator):
@@ -62,7 +82,7 @@ def test_a_used_up_day_limit_stops_with_a_clear_message_and_keeps_the_state(emul
     vendor.log.clear()
     second = run_read(config, ["uis_calls"], state=state_for({"uis_calls": state}))
     assert not second.errors, error_messages(second)
-    earliest = min(window_of(b)[0] for b in bodies(emulator, "get.calls_report"))
+    earliest = min(utc_window_of(emulator, b)[0] for b in bodies(emulator, "get.calls_report"))
     assert earliest > dt.datetime(2023, 3, 1)
     ids = {r["id"] for r in first_two} | {r.record.data["id"] for r in second.records}
     assert ids == set(vendor.ids("get.calls_report"))

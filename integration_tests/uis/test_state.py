@@ -4,9 +4,9 @@ financial summary reads its cursor's month again."""
 import datetime as dt
 import json
 
-from integration_tests.uis.helpers import FMT, bodies, uis, uis_config, window_of
+from integration_tests.uis.helpers import FMT, STATE_FMT, bodies, uis, uis_config, utc_window_of
 from testkit.connector import error_messages, final_state, run_read, state_for
-from testkit.emulator.timeline import parse_utc
+from testkit.emulator.timeline import iso_z, parse_utc
 
 
 def test_incremental_round_trip_reads_new_rows_and_the_lookback(emulator):
@@ -18,17 +18,19 @@ def test_incremental_round_trip_reads_new_rows_and_the_lookback(emulator):
     assert not first.errors, error_messages(first)
     assert len(first.records) == timeline.count
     state = final_state(first, "uis_calls")
-    assert state["start_time"] == timeline.last_time.strftime(FMT)
+    assert state == {"event_time_utc": iso_z(timeline.last_time)}  # since 0.2.0 the cursor is the UTC instant
 
     timeline.count += 250  # new calls after the first sync
     vendor.log.clear()
     second = run_read(config, ["uis_calls"], state=state_for({"uis_calls": state}))
     assert not second.errors, error_messages(second)
-    cursor = parse_utc(state["start_time"])
+    cursor = parse_utc(state["event_time_utc"])
     expected = vendor.ids("get.calls_report", (cursor - dt.timedelta(days=1)).isoformat(), "2100-01-01")
     assert sorted(r.record.data["id"] for r in second.records) == sorted(expected)
-    assert final_state(second, "uis_calls")["start_time"] == timeline.last_time.strftime(FMT)
-    assert min(window_of(b)[0] for b in bodies(emulator)) == (cursor - dt.timedelta(days=1)).replace(tzinfo=None)
+    assert final_state(second, "uis_calls")["event_time_utc"] == timeline.last_time.strftime(STATE_FMT)
+    assert len(bodies(emulator, "get.account")) == 1
+    assert min(utc_window_of(emulator, b)[0] for b in bodies(emulator, "get.calls_report")) == \
+        (cursor - dt.timedelta(days=1)).replace(tzinfo=None)
 
 
 def test_chat_messages_follow_the_window_of_their_parent(emulator):

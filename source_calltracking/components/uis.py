@@ -30,7 +30,7 @@ from source_calltracking.components.shared import (
     RequesterWithOptions,
     within_window,
 )
-from source_calltracking.components.uis_directory import directory
+from source_calltracking.components.uis_directory import directory, wait_when_the_minute_is_spent
 from source_calltracking.components.windows import wall_clock, window_bounds
 from source_calltracking.components.zones import EVENT_TIME_FIELD, clock
 
@@ -67,7 +67,6 @@ class UisRequester(RequesterWithOptions):
     out and retried by the error handler.
     """
 
-    MAX_WAIT_SECONDS = 120
     _block_named_in_messages = False  # one token for every client: the block's keys are not per client
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -104,29 +103,9 @@ class UisRequester(RequesterWithOptions):
     def send_request(self, **kwargs: Any) -> Optional[requests.Response]:
         response = super().send_request(**kwargs)
         if response is not None:
-            wait_when_the_minute_is_spent(json_body(response), self.config, self.MAX_WAIT_SECONDS)
+            wait_when_the_minute_is_spent(json_body(response), self.config)
         return response
 
-
-def wait_when_the_minute_is_spent(body: Any, config: Optional[Mapping[str, Any]], max_wait_seconds: float = 120) -> None:
-    """Waits out the minute when an answer's `metadata.limits` leaves fewer requests in it than can be in
-    flight at once (`concurrency_level`). Every answer of the token says so -- the reports' and the
-    directory's (`get.customer_users`, `get.account`, uis_directory.py) alike -- because every request
-    of the token spends its one budget, whichever client it names (API notes: "Every response carries
-    `result.metadata` ... `limits: {... minute_remaining, minute_reset}`")."""
-    result = body.get("result") if isinstance(body, dict) else None
-    metadata = result.get("metadata") if isinstance(result, dict) else None
-    limits = metadata.get("limits") if isinstance(metadata, dict) else None
-    if not isinstance(limits, dict):
-        return
-    remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
-    in_flight = int((config or {}).get("concurrency_level") or 4)
-    if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= max_wait_seconds:
-        logger.info(
-            f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
-            f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
-        )
-        time.sleep(reset)
 
 
 def client_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[int]:
@@ -281,23 +260,35 @@ class UisErrorHandler(ParsedOnceErrorHandler):
 @dataclass
 class UisLedgerFilter(WindowLedgerFilter):
     """The window ledger of the UIS reports. A row that is an empty object is counted (the API counts
-    it in `total_items`), then dropped: it carries nothing. Then the rows of the window itself are kept
+    it in `total_items`), then dropped: it carries nothing (`carries_a_field_of_the_api`: the row is
+    transformed before it is filtered, so it is no longer empty here). Then the rows of the window itself are kept
     (`within_window`: the window asked for is a second wider at each end, see `UisRequester`).
 
-    `$parameters.whole_answer: true` keeps every row of the answer instead: for `uis_financial_summary`,
-    asked by `year` and `month`. The document ("Управление отчётами", get.financial_summary_report) gives
-    `month` as "the month whose charges are returned" and `date` as the day of the charge (YYYY-MM-DD), so
-    an answer holds exactly the days of that month of the account, and no other window's row can come in.
-    Kept by `event_time_utc` (the day's local midnight in UTC) within the slice's UTC month, the 1st of
-    every month was lost in any zone east of UTC (Asia/Novosibirsk: 1 February is 31 January 17:00 UTC)."""
+    Only a windowed report is filtered so (`$parameters.whole_periods` false). The financial summary
+    asks by `year` and `month` (get.financial_summary_report), and the API answers exactly the days
+    of that month of the account: its slice is a month of the account's days, not a window of UTC
+    instants, and nothing was asked wider. The first moment of the month's first day lies before the
+    month's first UTC instant in every zone east of UTC (Moscow: 21:00 Z the day before), so
+    filtering by `event_time_utc` would drop each month's first day.
+    """
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._whole_answer = bool(parameters.get("whole_answer"))
+        self._whole_periods = bool(parameters.get("whole_periods"))
 
     def filter_records(self, records, stream_state, stream_slice=None, next_page_token=None):
-        rows = filter(None, super().filter_records(records, stream_state, stream_slice, next_page_token))
-        return rows if self._whole_answer else within_window(rows, stream_slice)
+        rows = filter(carries_a_field_of_the_api, super().filter_records(records, stream_state, stream_slice, next_page_token))
+        return rows if self._whole_periods else within_window(rows, stream_slice)
+
+
+# What the stream's transformations add to every row before it is filtered (`transform_before_filtering`).
+ADDED_FIELDS = frozenset(("user_id", EVENT_TIME_FIELD, "_invalid_fields", "year", "month"))
+
+
+def carries_a_field_of_the_api(record: Mapping[str, Any]) -> bool:
+    """False for a row the API sent as an empty object `{}`: after the transformations it holds only
+    the fields they add (`ADDED_FIELDS`), all about nothing."""
+    return any(name not in ADDED_FIELDS for name in record)
 
 
 def uis_total_items(body: Any) -> Optional[int]:

@@ -11,11 +11,10 @@ go straight to the API with a small retry loop of their own (limit_exceeded wait
 internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
 the UIS message table (uis.py).
 
-They spend the token's one minute budget like the reports do (the API notes: every response carries
-`metadata.limits`; the issue: "one token, one budget"), so their answers pace the next request the
-same way (`uis.wait_when_the_minute_is_spent`). Without it, a partner token's get.customer_users and
-each client's get.account used the budget unseen and the first report requests after them were
-answered `limit_exceeded` (integration_tests/uis/test_agency.py: two requests a second, three clients).
+They spend the token's budget like any other call: the Data API document's limits ("the number of
+requests per minute/day", counted down in every answer's `metadata.limits`) count every method
+call, not only the reports. So each answer here is paced by `wait_when_the_minute_is_spent`, as the
+reports' requester paces its own.
 """
 
 from __future__ import annotations
@@ -152,17 +151,29 @@ class UisDirectory:
         return found
 
     def _read_zone(self, user_id: Optional[int]) -> str:
+        """The zone `get.account` tells; `uis.time_zone` when it cannot tell it.
+
+        A host or plan without the method (`method_not_found`, `method_component_disabled`) will never
+        tell it: without `uis.time_zone` that is a config error that says to set it. An API that did
+        not answer at all (5xx, network errors, internal_error or limit_exceeded on every attempt) may
+        answer on the next sync: that stays the transient error of `_call`, which names get.account
+        and its last problem -- telling the user to set a zone would send them after the wrong cause.
+        """
         fallback = self._block.get("time_zone")
         try:
             result = self._call("get.account", {} if user_id is None else {"user_id": user_id})
         except UisAnswerError as error:
             if error.mnemonic in ZONE_UNKNOWN or error.failure_type == FailureType.transient_error:
                 if fallback:
+                    logger.info(f"UIS: get.account did not tell the account's time zone ({error.message}); "
+                                f"using uis.time_zone {fallback}.")
                     return str(fallback)
+                if error.failure_type == FailureType.transient_error:
+                    raise
                 raise _error(f"UIS: the API did not tell the account's time zone (get.account answered "
-                             f"{error.mnemonic or 'no answer'}), in which it reads date_from/date_till and writes report times. "
-                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).", error.failure_type
-                             if error.failure_type == FailureType.transient_error else FailureType.config_error) from None
+                             f"{error.mnemonic}), in which it reads date_from/date_till and writes report times. "
+                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).",
+                             FailureType.config_error, error.mnemonic) from None
             if error.mnemonic == "forbidden":
                 raise _error(account_forbidden_message(error.api_message), FailureType.config_error, "forbidden") from None
             raise
@@ -179,11 +190,7 @@ class UisDirectory:
 
     # ---- transport ----------------------------------------------------------------------------
     def _call(self, method: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        from source_calltracking.components.uis import (  # the one message table, the one pacing rule
-            config_error_message,
-            uis_error,
-            wait_when_the_minute_is_spent,
-        )
+        from source_calltracking.components.uis import config_error_message, uis_error  # the one message table
 
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"access_token": self._block.get("access_token"), **params}}
         timeout = float(self._config.get("request_timeout_seconds") or 60)
@@ -214,12 +221,36 @@ class UisDirectory:
                         message = config_error_message(error, method)
                         if message is not None:
                             raise _error(message, FailureType.config_error, mnemonic, error.get("message"))
-                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}: "
+                        field = f", field {error['field']}" if error.get("field") else ""
+                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}{field}: "
                                      f"{error.get('message')}).", FailureType.system_error, mnemonic)
             if attempt < ATTEMPTS:
                 time.sleep(wait)
         raise _error(f"UIS: {method} did not answer after {ATTEMPTS} attempts (last: {problem}). Sync again later.",
                      FailureType.transient_error)
+
+
+MAX_WAIT_SECONDS = 120
+
+
+def wait_when_the_minute_is_spent(body: Any, config: Mapping[str, Any]) -> None:
+    """Wait for the minute's budget to reset when fewer requests are left in it (`result.metadata.
+    limits.minute_remaining`) than can be in flight at once (`concurrency_level`), so that the API is
+    not asked for more than it grants. Every answer of the Data API reports the budget, whatever the
+    method: the reports' requester and the account calls here pace by it alike."""
+    result = body.get("result") if isinstance(body, dict) else None
+    metadata = result.get("metadata") if isinstance(result, dict) else None
+    limits = metadata.get("limits") if isinstance(metadata, dict) else None
+    if not isinstance(limits, dict):
+        return
+    remaining, reset = limits.get("minute_remaining"), limits.get("minute_reset")
+    in_flight = int((config or {}).get("concurrency_level") or 4)
+    if isinstance(remaining, int) and isinstance(reset, (int, float)) and remaining < in_flight and 0 < reset <= MAX_WAIT_SECONDS:
+        logger.info(
+            f"UIS: {remaining} request(s) left in this minute's Data API budget (minute_limit "
+            f"{limits.get('minute_limit')}); waiting {reset} s for it to reset before the next request."
+        )
+        time.sleep(reset)
 
 
 def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
