@@ -12,8 +12,7 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return (f"emulator seed: {SEED_VARIABLE}={session_seed()} "
-            f"({session_variation().describe()})")
+    return f"emulator seed: {SEED_VARIABLE}={session_seed()} ({session_variation().describe()})"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -21,4 +20,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        report.sections.append(("emulator seed", f"rerun with {SEED_VARIABLE}={session_seed()}: {session_variation().describe()}"))
+        report.sections.append(
+            ("emulator seed", f"rerun with {SEED_VARIABLE}={session_seed()}: {session_variation().describe()}")
+        )

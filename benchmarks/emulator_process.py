@@ -21,7 +21,7 @@ import json
 import sys
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any
 from urllib.parse import parse_qs
 
 from testkit.emulator.callkeeper import default_callkeeper
@@ -31,8 +31,16 @@ from testkit.emulator.server import Emulator, Request, Response
 from testkit.emulator.timeline import spread
 from testkit.emulator.uis import default_uis
 from testkit.emulator.world import (
-    CALLKEEPER_API_KEY, CKCT_API_KEY, CKCT_ROLE_KEY, END_DATE, RIA_API_KEY, RIA_USER_ID, START_DATE,
-    UIS_ACCESS_TOKEN, VENDOR_OF, world_config,
+    CALLKEEPER_API_KEY,
+    CKCT_API_KEY,
+    CKCT_ROLE_KEY,
+    END_DATE,
+    RIA_API_KEY,
+    RIA_USER_ID,
+    START_DATE,
+    UIS_ACCESS_TOKEN,
+    VENDOR_OF,
+    world_config,
 )
 
 END = END_DATE + "T23:59:59"
@@ -42,10 +50,10 @@ class BenchWorld:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.lock = threading.Lock()
-        self.stats: Dict[str, Dict[str, float]] = {}
-        self.log: List[Dict[str, Any]] = []
+        self.stats: dict[str, dict[str, float]] = {}
+        self.log: list[dict[str, Any]] = []
 
-    def setup(self, records: int, latency: float, start: str = START_DATE) -> Dict[str, Any]:
+    def setup(self, records: int, latency: float, start: str = START_DATE) -> dict[str, Any]:
         """Each provider's main stream with exactly `records` records over start..END_DATE."""
         emulator = self.emulator
         START_DATE = start  # noqa: N806
@@ -78,13 +86,15 @@ class BenchWorld:
                 entry = self.stats.setdefault(prefix, {"count": 0, "first": arrived, "last": arrived})
                 entry["count"] += 1
                 entry["last"] = max(entry["last"], arrived)
-                self.log.append({
-                    "vendor": prefix,
-                    "method": request.method,
-                    "url": self.emulator.url(prefix) + request.path + ("?" + request.query if request.query else ""),
-                    "body": base64.b64encode(request.body).decode(),
-                    "content_type": request.headers.get("Content-Type", ""),
-                })
+                self.log.append(
+                    {
+                        "vendor": prefix,
+                        "method": request.method,
+                        "url": self.emulator.url(prefix) + request.path + ("?" + request.query if request.query else ""),
+                        "body": base64.b64encode(request.body).decode(),
+                        "content_type": request.headers.get("Content-Type", ""),
+                    }
+                )
             return handle(request)
 
         return counted
@@ -92,8 +102,9 @@ class BenchWorld:
     def handle(self, request: Request) -> Response:
         params = {k: v[-1] for k, v in parse_qs(request.query).items()}
         if request.path == "/setup":
-            return Response.json(self.setup(int(params.get("records", "1000")), float(params.get("latency", "0")),
-                                            params.get("start", START_DATE)))
+            return Response.json(
+                self.setup(int(params.get("records", "1000")), float(params.get("latency", "0")), params.get("start", START_DATE))
+            )
         if request.path == "/reset":
             self.reset()
             return Response.json({})

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, List, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from testkit.emulator.timeline import parse_utc, spread
 from testkit.emulator.variation import Variation
 from testkit.emulator.world import END_DATE, START_DATE
 
 
-def windows(step: dt.timedelta, granularity: dt.timedelta) -> List[Tuple[dt.datetime, dt.datetime]]:
+def windows(step: dt.timedelta, granularity: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
     """The date windows of the sync period START_DATE..END_DATE, as the connector cuts them."""
     start, end = parse_utc(START_DATE), parse_utc(END_DATE + "T23:59:59")
     cut = []
@@ -24,7 +25,7 @@ def windows(step: dt.timedelta, granularity: dt.timedelta) -> List[Tuple[dt.date
     return cut
 
 
-def minimum_requests(provider: str, records: int, variation: Variation = Variation.canonical()) -> Tuple[int, str]:
+def minimum_requests(provider: str, records: int, variation: Variation = Variation.canonical()) -> tuple[int, str]:
     """The fewest requests the API allows for `records` records spread over the sync period, from a
     server that answers as `variation` says (the ckct page length and counters are the server's)."""
     timeline = spread(records, START_DATE, END_DATE + "T23:59:59")
@@ -42,13 +43,13 @@ def minimum_requests(provider: str, records: int, variation: Variation = Variati
     if provider == "callkeeper_calltracking":
         length = variation.ckct_page_length
         counted = variation.ckct_response_shape == "envelope" and variation.ckct_counters != "none"
-        return (paged(30 * day, length, 0 if counted else 1),
-                f"one per page of {length}" + ("" if counted else ", and one to find the end") + ", windows of 30 days")
+        return (
+            paged(30 * day, length, 0 if counted else 1),
+            f"one per page of {length}" + ("" if counted else ", and one to find the end") + ", windows of 30 days",
+        )
     if provider == "callkeeper":
         return len(windows(7 * day, second)), "one per window of 7 days"
     return len(windows(31 * day, day)), "one per window of 31 days"
-
-
 
 
 def directory_requests(provider: str, config: Mapping[str, Any]) -> int:
@@ -65,5 +66,5 @@ def directory_requests(provider: str, config: Mapping[str, Any]) -> int:
     if clients in (None, []):
         return 1
     if clients == "all":
-        raise ValueError("the fewest requests of uis.user_ids \"all\" depend on the token's clients: list them")
+        raise ValueError('the fewest requests of uis.user_ids "all" depend on the token\'s clients: list them')
     return len(clients)

@@ -64,9 +64,23 @@ def main() -> None:
                 stream = PROVIDERS[provider][0]
                 config, catalog = Path(tmp) / "config.json", Path(tmp) / "catalog.json"
                 config.write_text(json.dumps(configs[provider]))
-                catalog.write_text(json.dumps({"streams": [{
-                    "stream": {"name": stream, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-                    "sync_mode": "incremental", "destination_sync_mode": "append"}]}))
+                catalog.write_text(
+                    json.dumps(
+                        {
+                            "streams": [
+                                {
+                                    "stream": {
+                                        "name": stream,
+                                        "json_schema": {},
+                                        "supported_sync_modes": ["full_refresh", "incremental"],
+                                    },
+                                    "sync_mode": "incremental",
+                                    "destination_sync_mode": "append",
+                                }
+                            ]
+                        }
+                    )
+                )
                 stats = profile_read(config, catalog)
                 out = io.StringIO()
                 stats.stream = out

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import json
 import sys
-import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -41,14 +41,14 @@ def _session() -> requests.Session:
     return session
 
 
-def fetch(request: Dict[str, Any]) -> bytes:
+def fetch(request: dict[str, Any]) -> bytes:
     body = base64.b64decode(request["body"]) if request["body"] else None
     headers = {"Content-Type": request["content_type"]} if request.get("content_type") else None
     response = _session().request(request["method"], request["url"], data=body, headers=headers, timeout=120)
     return response.content
 
 
-def records(vendor: str, body: Any) -> List[Any]:
+def records(vendor: str, body: Any) -> list[Any]:
     if vendor == "uis":
         return body["result"]["data"]
     if isinstance(body, dict):
@@ -78,7 +78,7 @@ EVENT_TIME = {"uis": ("start_time", "%Y-%m-%d %H:%M:%S"), "ria": ("date", "%Y-%m
 
 def utc_instant(value: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class Period:
@@ -93,7 +93,7 @@ class Period:
         return isinstance(value, str) and self.first <= value <= self.last
 
 
-def uis_call(request: Dict[str, Any]) -> Tuple[Optional[str], Any]:
+def uis_call(request: dict[str, Any]) -> tuple[str | None, Any]:
     """(method, the client it is for: `user_id`/`customer_id`, None for the token's own account)."""
     if not request.get("body"):
         return None, None
@@ -102,7 +102,7 @@ def uis_call(request: Dict[str, Any]) -> Tuple[Optional[str], Any]:
     return call.get("method"), params.get("user_id", params.get("customer_id"))
 
 
-def account_zone(body: Any) -> Optional[str]:
+def account_zone(body: Any) -> str | None:
     """The `timezone` of a `get.account` answer: `{"result": {"data": [{"timezone": ...}]}}`."""
     rows = (body.get("result") or {}).get("data") if isinstance(body, dict) else None
     return rows[0].get("timezone") if isinstance(rows, list) and rows and isinstance(rows[0], dict) else None
@@ -118,16 +118,17 @@ def main() -> None:
     args = parser.parse_args()
     with open(args.requests_file) as handle:
         todo = json.load(handle)
-    bounds: Optional[Tuple[dt.datetime, dt.datetime]] = (
-        (utc_instant(args.since), utc_instant(args.until)) if args.since and args.until else None)
-    periods: Dict[Tuple[str, Any], Period] = {}  # (vendor, UIS client) -> the period in its zone
+    bounds: tuple[dt.datetime, dt.datetime] | None = (
+        (utc_instant(args.since), utc_instant(args.until)) if args.since and args.until else None
+    )
+    periods: dict[tuple[str, Any], Period] = {}  # (vendor, UIS client) -> the period in its zone
     if bounds and any(r["vendor"] == "ria" for r in todo):
         periods["ria", None] = Period("ria", *bounds, args.zone)
     out = sys.stdout.buffer
     dumps = orjson.dumps
     seen: set = set()
     with ThreadPoolExecutor(args.concurrency) as pool:
-        for request, content in zip(todo, pool.map(fetch, todo)):
+        for request, content in zip(todo, pool.map(fetch, todo), strict=True):
             vendor = request["vendor"]
             body = orjson.loads(content)
             method, client = uis_call(request) if vendor == "uis" else (None, None)

@@ -26,8 +26,16 @@ def start_read(tmp_path, config, state=None, *, streams):
     """`read` of these streams by the real CLI, in a subprocess (from this state, if given)."""
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
-    args = [sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
-            "--catalog", str(tmp_path / "catalog.json")]
+    args = [
+        sys.executable,
+        "-m",
+        "source_calltracking.run",
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+    ]
     if state is not None:
         (tmp_path / "state.json").write_text(json.dumps(state))
         args += ["--state", str(tmp_path / "state.json")]

@@ -14,14 +14,34 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def benchmark_table(**env):
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--records", "2000", "--large", "3000", "--latency", "0.01",
-         "--latency-records", "40", "--latency-start", "2024-01-01"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, **env},
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--records",
+            "2000",
+            "--large",
+            "3000",
+            "--latency",
+            "0.01",
+            "--latency-records",
+            "40",
+            "--latency-start",
+            "2024-01-01",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **env},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "PROBLEM" not in done.stdout  # every run emitted exactly the records the emulator holds
-    return {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
-            for line in done.stdout.splitlines() if line.startswith("| ") and "_calls" in line}
+    return {
+        line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+        for line in done.stdout.splitlines()
+        if line.startswith("| ") and "_calls" in line
+    }
 
 
 def test_the_benchmark_prints_a_table_of_every_provider_with_the_cdk_speedups_on_and_off():

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -38,7 +37,7 @@ TOOLS = ("podman", "runc", "debootstrap")
 BASE_PYTHON = "3.13"  # the Python of Airbyte's python-connector-base 4.1.x and of the script's local base
 
 
-def why_it_cannot_run() -> Optional[str]:
+def why_it_cannot_run() -> str | None:
     if os.environ.get("CALLTRACKING_SKIP_CONTAINER_TEST"):
         return "CALLTRACKING_SKIP_CONTAINER_TEST is set"
     if not sys.platform.startswith("linux"):
@@ -55,7 +54,7 @@ def why_it_cannot_run() -> Optional[str]:
     return None
 
 
-def wheel_python() -> Optional[str]:
+def wheel_python() -> str | None:
     """A Python of the base image's version with pip, looked for as the script does: WHEEL_PYTHON, then
     python3.13 on PATH, then pyenv's 3.13.*, then this interpreter."""
     candidates = [os.environ.get("WHEEL_PYTHON"), shutil.which(f"python{BASE_PYTHON}")]
@@ -68,8 +67,12 @@ def wheel_python() -> Optional[str]:
     check = f"import sys, pip; sys.exit('%d.%d' % sys.version_info[:2] != '{BASE_PYTHON}')"
     for candidate in filter(None, candidates):
         try:
-            if subprocess.run([candidate, "-c", check], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=60).returncode == 0:
+            if (
+                subprocess.run(
+                    [candidate, "-c", check], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+                ).returncode
+                == 0
+            ):
                 return candidate
         except (OSError, subprocess.TimeoutExpired):
             continue
@@ -94,16 +97,31 @@ def test_the_image_builds_offline_and_runs_spec_check_discover_read(request):
         pytest.skip(f"container test not run: {reason}")
     started = time.monotonic()
     result = subprocess.run(
-        ["bash", str(SCRIPT)], cwd=ROOT, env={**os.environ, "PYTHON": sys.executable},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+        ["bash", str(SCRIPT)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHON": sys.executable},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
     )
     elapsed = time.monotonic() - started
     output = result.stdout
-    say(request, f"\n[container test] tools/container_smoke_test.sh exited {result.returncode} after {elapsed:.0f} s:\n"
-                 + "\n".join("    " + line for line in output.splitlines()[-14:]))
+    say(
+        request,
+        f"\n[container test] tools/container_smoke_test.sh exited {result.returncode} after {elapsed:.0f} s:\n"
+        + "\n".join("    " + line for line in output.splitlines()[-14:]),
+    )
     assert result.returncode == 0, output[-6000:]
     # The script asserts on each output itself; these lines prove each step ran and passed.
-    for line in ("base image: localhost/calltracking-smoke-base:trixie-py313 (Python 3.13.", "spec: SPEC present",
-                 "check: SUCCEEDED", "bad keys -> check: FAILED", "discover: ", "read: ", "large read: ria_calls=",
-                 "PASSED: the image built offline"):
+    for line in (
+        "base image: localhost/calltracking-smoke-base:trixie-py313 (Python 3.13.",
+        "spec: SPEC present",
+        "check: SUCCEEDED",
+        "bad keys -> check: FAILED",
+        "discover: ",
+        "read: ",
+        "large read: ria_calls=",
+        "PASSED: the image built offline",
+    ):
         assert line in output, f"the smoke test printed no '{line}' line:\n{output[-6000:]}"

@@ -12,11 +12,11 @@ import sys
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
+from testkit.connector import assert_no_secrets_in, catalog_for, connection_status, run_command, run_discover
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import error_response
 from testkit.emulator.server import Response
 from testkit.emulator.world import PROVIDERS, secrets_of, world_config
-from testkit.connector import assert_no_secrets_in, catalog_for, connection_status, run_command, run_discover
 
 # A short period keeps the reads fast; every stream of the provider is still read.
 PERIOD = dict(start_date="2024-04-01", end_date="2024-04-30", retry_backoff_seconds=0.1, request_timeout_seconds=5)
@@ -24,9 +24,18 @@ PERIOD = dict(start_date="2024-04-01", end_date="2024-04-30", retry_backoff_seco
 # An error each vendor answers with the real key in the request: the CDK logs that request's URL and body.
 INJECTED = {
     "callkeeper_calltracking": lambda emulator: emulator.faults.add(
-        Fault("ckct", "response", times=-1, response=Response.json({"inbound": {"error": "User is not recognized"}, "payload": []}))),
+        Fault(
+            "ckct", "response", times=-1, response=Response.json({"inbound": {"error": "User is not recognized"}, "payload": []})
+        )
+    ),
     "callkeeper": lambda emulator: emulator.faults.add(
-        Fault("callkeeper", "response", times=-1, response=Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403))),
+        Fault(
+            "callkeeper",
+            "response",
+            times=-1,
+            response=Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403),
+        )
+    ),
     "ria": lambda emulator: emulator.faults.add(Fault("ria", "response", times=-1, response=error_response("API_KEY_DISABLED"))),
     "uis": lambda emulator: emulator.vendors["uis"].inject("access_token_invalid", times=-1),
 }

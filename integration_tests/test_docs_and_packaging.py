@@ -16,8 +16,8 @@ import pytest
 import yaml
 from airbyte_cdk.models.connector_metadata import MetadataFile
 
-from testkit.emulator.world import world_config
 from testkit.connector import run_discover
+from testkit.emulator.world import world_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "integrations" / "sources" / "calltracking.md"
@@ -51,10 +51,19 @@ def dockerfile_arg(name: str) -> str:
 
 # ---- docs ---------------------------------------------------------------------------------------
 
+
 def test_docs_page_has_airbyte_sections():
     headers = re.findall(r"^## (.+)$", DOCS.read_text(), re.M)
-    assert headers == ["Prerequisites", "Setup guide", "Supported sync modes", "Supported Streams",
-                       "Performance considerations", "Limitations & Troubleshooting", "CONTRACT-EXTENSIONS", "Changelog"]
+    assert headers == [
+        "Prerequisites",
+        "Setup guide",
+        "Supported sync modes",
+        "Supported Streams",
+        "Performance considerations",
+        "Limitations & Troubleshooting",
+        "CONTRACT-EXTENSIONS",
+        "Changelog",
+    ]
     assert re.search(rf"^\| {re.escape(VERSION)} \| \d{{4}}-\d{{2}}-\d{{2}} \|", docs_section("Changelog"), re.M)
 
 
@@ -87,7 +96,9 @@ def test_docs_list_the_key_of_every_stream_in_the_many_accounts_form(emulator):
     assert {stream.name for stream in catalog.streams} == set(rows) - {"Stream"}
     for stream in catalog.streams:
         key = ", ".join(f"`{'.'.join(path)}`" for path in stream.source_defined_primary_key or []) or "—"
-        assert rows[stream.name][7] == key, f"docs: with accounts, {stream.name} primary key is {key}, the table says {rows[stream.name][7]}"
+        assert rows[stream.name][7] == key, (
+            f"docs: with accounts, {stream.name} primary key is {key}, the table says {rows[stream.name][7]}"
+        )
 
 
 def test_docs_explain_every_failure_message_of_the_manifest():
@@ -145,6 +156,7 @@ def test_docs_show_no_raw_templates():
 
 # ---- metadata.yaml and Dockerfile ---------------------------------------------------------------
 
+
 def test_metadata_is_complete_for_the_airbyte_registry():
     MetadataFile.from_file(ROOT / "metadata.yaml")  # the CDK's own model of the file
     assert str(uuid.UUID(METADATA["definitionId"])) == METADATA["definitionId"]
@@ -168,8 +180,14 @@ def test_allowed_hosts_cover_every_vendor_host_of_the_spec():
                 spec_hosts.add(urlsplit(url).hostname)
     allowed = set(METADATA["allowedHosts"]["hosts"])
     assert spec_hosts and spec_hosts <= allowed, f"hosts missing from allowedHosts: {spec_hosts - allowed}"
-    assert {"ckct.ru", "api.callkeeper.ru", "developers.ria.com", "dataapi.uiscom.ru", "dataapi.comagic.ru",
-            "dataapi.callgear.com"} == allowed
+    assert {
+        "ckct.ru",
+        "api.callkeeper.ru",
+        "developers.ria.com",
+        "dataapi.uiscom.ru",
+        "dataapi.comagic.ru",
+        "dataapi.callgear.com",
+    } == allowed
 
 
 def test_dockerfile_and_metadata_pin_the_same_base_image_and_version():
@@ -185,6 +203,7 @@ def test_dockerfile_and_metadata_pin_the_same_base_image_and_version():
 
 # ---- spec UX ------------------------------------------------------------------------------------
 
+
 def spec_properties(schema, path=""):
     for name, prop in schema.get("properties", {}).items():
         yield f"{path}{name}", prop
@@ -199,6 +218,7 @@ def test_every_spec_property_has_a_title_and_a_description(path, prop):
 
 def test_every_level_of_the_form_is_ordered():
     """Every provider block has an `order` (after the common fields), and orders are unique per level."""
+
     def check(schema, where):
         orders = {name: prop.get("order") for name, prop in schema.get("properties", {}).items()}
         missing = [name for name, order in orders.items() if order is None]
@@ -214,7 +234,8 @@ def test_every_level_of_the_form_is_ordered():
     for name, block in PROVIDER_BLOCKS.items():
         assert block["order"] > common, f"{name} should come after the common fields"
         assert block["properties"]["base_url"]["order"] == max(p["order"] for p in block["properties"].values()), (
-            f"{name}.base_url (for proxies and tests) should be the last field of its block")
+            f"{name}.base_url (for proxies and tests) should be the last field of its block"
+        )
 
 
 def test_date_fields_tell_the_format():
@@ -227,11 +248,26 @@ def test_date_fields_tell_the_format():
 
 # The config keys of ../shared/CONTRACT.md's config section: what the contract already names.
 CONTRACT_KEYS = {
-    "start_date", "end_date", "lookback_window_days", "callkeeper_calltracking", "callkeeper", "ria", "uis",
-    "callkeeper_calltracking.api_key", "callkeeper_calltracking.role_api_key", "callkeeper_calltracking.base_url",
-    "callkeeper.api_key", "callkeeper.time_zone", "callkeeper.statuses", "callkeeper.base_url",
-    "ria.api_key", "ria.user_id", "ria.base_url",
-    "uis.access_token", "uis.user_id", "uis.base_url",
+    "start_date",
+    "end_date",
+    "lookback_window_days",
+    "callkeeper_calltracking",
+    "callkeeper",
+    "ria",
+    "uis",
+    "callkeeper_calltracking.api_key",
+    "callkeeper_calltracking.role_api_key",
+    "callkeeper_calltracking.base_url",
+    "callkeeper.api_key",
+    "callkeeper.time_zone",
+    "callkeeper.statuses",
+    "callkeeper.base_url",
+    "ria.api_key",
+    "ria.user_id",
+    "ria.base_url",
+    "uis.access_token",
+    "uis.user_id",
+    "uis.base_url",
 }
 
 
@@ -264,7 +300,7 @@ def readme_section(title: str) -> str:
     text = (ROOT / "README.md").read_text()
     start = text.index(f"## {title}\n")
     end = text.find("\n## ", start + 1)
-    return text[start: end if end != -1 else None]
+    return text[start : end if end != -1 else None]
 
 
 def test_the_readme_architecture_matches_the_tree():
@@ -275,8 +311,13 @@ def test_the_readme_architecture_matches_the_tree():
     for module in sorted(package.glob("*.py")) + sorted((package / "components").glob("*.py")):
         if module.name != "__init__.py":
             assert module.stem in section, f"README Architecture: {module.relative_to(ROOT)} is not named"
-    named = set(re.findall(r"(?<![\w/.<])((?:source_calltracking|testkit|unit_tests|integration_tests|benchmarks|tools|docs|schemas)"
-                           r"(?:/[\w.*<>]+)*/?)", section))
+    named = set(
+        re.findall(
+            r"(?<![\w/.<])((?:source_calltracking|testkit|unit_tests|integration_tests|benchmarks|tools|docs|schemas)"
+            r"(?:/[\w.*<>]+)*/?)",
+            section,
+        )
+    )
     named |= {f"source_calltracking/components/{name}" for name in re.findall(r"components/(\w+\.py)", section)}
     missing = sorted(path for path in named if not any(c in path for c in "*<") and not (ROOT / path).exists())
     assert not missing, f"README names paths that do not exist: {missing}"

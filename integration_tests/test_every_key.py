@@ -12,21 +12,31 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any
 
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from testkit.emulator.uis import TABLE
-from testkit.emulator.world import build_world, world_config
-from testkit.emulator.variation import session_variation
 from testkit.connector import error_messages, records_by_stream, run_discover, run_read
+from testkit.emulator.uis import TABLE
+from testkit.emulator.variation import session_variation
+from testkit.emulator.world import build_world, world_config
 
 TAP = str(Path(sys.executable).with_name("tap-calltracking"))
-CKCT_STREAMS = {"get": "calltracking_calls", "getByRole": "calltracking_calls_by_role", "getWithRole": "calltracking_calls_with_role"}
-CALLKEEPER_STREAMS = {"getCallsInfo": "callkeeper_calls", "getCallsCompleted": "callkeeper_completed_calls",
-                      "getCallsByStatus": "callkeeper_calls_by_status", "getT2C": "callkeeper_tap2calls", "getUserInfo": "callkeeper_user"}
+CKCT_STREAMS = {
+    "get": "calltracking_calls",
+    "getByRole": "calltracking_calls_by_role",
+    "getWithRole": "calltracking_calls_with_role",
+}
+CALLKEEPER_STREAMS = {
+    "getCallsInfo": "callkeeper_calls",
+    "getCallsCompleted": "callkeeper_completed_calls",
+    "getCallsByStatus": "callkeeper_calls_by_status",
+    "getT2C": "callkeeper_tap2calls",
+    "getUserInfo": "callkeeper_user",
+}
 UIS_KEYS = {
     "uis_financial_call_legs": ("call_session_id", "leg_id"),
     "uis_chat_messages": ("chat_id", "date_time", "source", "text"),
@@ -43,21 +53,24 @@ ADDED_BY_PROVIDER = (  # 0.2.0 (agencies and time zones): which account a record
 UNDATED = ("callkeeper_user",)  # the one stream without an event time
 ADDED = {  # the fields the connector adds, besides `_invalid_fields` (every stream) and ADDED_BY_PROVIDER
     **{stream: ("record_id", "call_datetime") for stream in CKCT_STREAMS.values()},
-    **{stream: ("status_title", "status_description") for stream in ("callkeeper_calls", "callkeeper_completed_calls", "callkeeper_calls_by_status")},
+    **{
+        stream: ("status_title", "status_description")
+        for stream in ("callkeeper_calls", "callkeeper_completed_calls", "callkeeper_calls_by_status")
+    },
     "uis_financial_summary": ("year", "month"),
 }
 
 
-def added_fields(stream: str) -> Tuple[str, ...]:
+def added_fields(stream: str) -> tuple[str, ...]:
     by_provider = next(fields for prefix, fields in ADDED_BY_PROVIDER if stream.startswith(prefix))
     if stream in UNDATED:
         by_provider = tuple(f for f in by_provider if f != "event_time_utc")
     return ("_invalid_fields", *by_provider, *ADDED.get(stream, ()))
 
 
-def sent_records(emulator) -> Dict[str, Dict[Any, dict]]:
+def sent_records(emulator) -> dict[str, dict[Any, dict]]:
     """{stream: {key: a record as the emulator sent it}} from the answers it logged."""
-    sent: Dict[str, Dict[Any, dict]] = {}
+    sent: dict[str, dict[Any, dict]] = {}
     for logged in emulator.log:
         if logged.status != 200 or not logged.answer:
             continue
@@ -67,7 +80,7 @@ def sent_records(emulator) -> Dict[str, Dict[Any, dict]]:
     return sent
 
 
-def _records_of(logged, body) -> Iterable[Tuple[str, Any, dict]]:
+def _records_of(logged, body) -> Iterable[tuple[str, Any, dict]]:
     if logged.vendor == "ckct":
         stream = CKCT_STREAMS[logged.query.split("/")[4]]
         for call in body if isinstance(body, list) else body.get("payload") or []:
@@ -89,7 +102,7 @@ def _records_of(logged, body) -> Iterable[Tuple[str, Any, dict]]:
         if method in UIS_DIRECTORY_METHODS:
             return
         stream = TABLE[method]["stream"]
-        for row in ((body.get("result") or {}).get("data") or []):
+        for row in (body.get("result") or {}).get("data") or []:
             yield stream, _uis_key(stream, row), row
 
 
@@ -109,7 +122,7 @@ def key_of(stream: str, record: dict) -> Any:
     return _uis_key(stream, record)
 
 
-def check_every_key(got: Dict[str, List[dict]], sent: Dict[str, Dict[Any, dict]]) -> int:
+def check_every_key(got: dict[str, list[dict]], sent: dict[str, dict[Any, dict]]) -> int:
     """Asserts the rule on every record; returns how many nulls the API sent (so that the test is not vacuous)."""
     nulls = 0
     for stream, records in got.items():
@@ -161,12 +174,18 @@ def test_every_airbyte_record_has_every_key_the_api_sent(world, config, streams)
 def test_every_singer_record_has_every_key_the_api_sent(world, config, streams, tmp_path):
     world.clear_log()
     (tmp_path / "config.json").write_text(json.dumps(config))
-    discovered = subprocess.run([TAP, "--config", str(tmp_path / "config.json"), "--discover"], capture_output=True, text=True, timeout=300)
+    discovered = subprocess.run(
+        [TAP, "--config", str(tmp_path / "config.json"), "--discover"], capture_output=True, text=True, timeout=300
+    )
     (tmp_path / "catalog.json").write_text(discovered.stdout)
-    done = subprocess.run([TAP, "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [TAP, "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    got: Dict[str, List[dict]] = {}
+    got: dict[str, list[dict]] = {}
     for line in done.stdout.splitlines():
         message = json.loads(line)
         if message["type"] == "RECORD":

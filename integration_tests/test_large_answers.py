@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from integration_tests.uis.helpers import reports_only
+from source_calltracking.components import answers
+from testkit.connector import error_messages, records_by_stream, run_read
 from testkit.emulator.callkeeper import default_callkeeper
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import default_ria
@@ -14,11 +17,14 @@ from testkit.emulator.server import Emulator, Response
 from testkit.emulator.timeline import spread
 from testkit.emulator.uis import default_uis
 from testkit.emulator.world import (
-    CALLKEEPER_API_KEY, END_DATE, RIA_API_KEY, RIA_USER_ID, START_DATE, UIS_ACCESS_TOKEN, world_config,
+    CALLKEEPER_API_KEY,
+    END_DATE,
+    RIA_API_KEY,
+    RIA_USER_ID,
+    START_DATE,
+    UIS_ACCESS_TOKEN,
+    world_config,
 )
-from testkit.connector import error_messages, records_by_stream, run_read
-from integration_tests.uis.helpers import reports_only
-from source_calltracking.components import answers
 
 END = END_DATE + "T23:59:59"
 CALLS = 40_000
@@ -98,7 +104,9 @@ def test_every_record_of_large_answers_arrives_once(world, spooled, provider):
 FAULTS = {
     "cut off (its shorter length announced)": dict(kind="truncate", times=2),
     "connection dropped half-way": dict(kind="drop", times=2),
-    "HTML page with HTTP 200": dict(kind="response", times=1, response=Response(200, b"<html>" + b"x" * (5 << 20) + b"</html>", "text/html")),
+    "HTML page with HTTP 200": dict(
+        kind="response", times=1, response=Response(200, b"<html>" + b"x" * (5 << 20) + b"</html>", "text/html")
+    ),
 }
 
 

@@ -15,14 +15,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
-from testkit.emulator.world import secrets_of
 from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.emulator.world import secrets_of
 from testkit.tool_venvs import ROOT, ensure_venv
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +40,12 @@ def tool_bins():
 
 
 @pytest.fixture
-def background_config(tmp_path) -> Iterator[Dict[str, Any]]:
+def background_config(tmp_path) -> Iterator[dict[str, Any]]:
     """`python -m testkit.emulator` in its own process, and the config it wrote."""
     config_file = tmp_path / "emulator_config.json"
-    process = subprocess.Popen([sys.executable, "-m", "testkit.emulator", "--config-out", str(config_file)],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "testkit.emulator", "--config-out", str(config_file)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert json.loads(process.stdout.readline())["config"] == str(config_file)  # printed once it listens
         yield json.loads(config_file.read_text())
@@ -52,7 +54,7 @@ def background_config(tmp_path) -> Iterator[Dict[str, Any]]:
         process.wait(timeout=30)
 
 
-def leaves(config: Dict[str, Any], prefix: str = "") -> Iterator[tuple]:
+def leaves(config: dict[str, Any], prefix: str = "") -> Iterator[tuple]:
     for key, value in config.items():
         if isinstance(value, dict):
             yield from leaves(value, f"{prefix}{key}.")
@@ -60,7 +62,7 @@ def leaves(config: Dict[str, Any], prefix: str = "") -> Iterator[tuple]:
             yield f"{prefix}{key}", value
 
 
-def meltano_project(directory: Path, config: Dict[str, Any]) -> Dict[str, str]:
+def meltano_project(directory: Path, config: dict[str, Any]) -> dict[str, str]:
     """The repository's meltano.yml in `directory`; returns the environment that carries the settings."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     tap = project["plugins"]["extractors"][0]
@@ -80,28 +82,35 @@ def meltano_project(directory: Path, config: Dict[str, Any]) -> Dict[str, str]:
     return env
 
 
-def meltano(directory: Path, tool_bins, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def meltano(directory: Path, tool_bins, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     meltano_bin, target_bin = tool_bins
-    environment = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH") and not k.startswith("TAP_CALLTRACKING_")}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH") and not k.startswith("TAP_CALLTRACKING_")
+    }
     environment.update(env)
-    environment.update({
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(target_bin), environment.get("PATH", "")]),
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-        "NO_COLOR": "1",
-    })
-    return subprocess.run([str(meltano_bin / "meltano"), *args], cwd=directory, env=environment,
-                          capture_output=True, text=True, timeout=600)
+    environment.update(
+        {
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(target_bin), environment.get("PATH", "")]),
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "NO_COLOR": "1",
+        }
+    )
+    return subprocess.run(
+        [str(meltano_bin / "meltano"), *args], cwd=directory, env=environment, capture_output=True, text=True, timeout=600
+    )
 
 
-def jsonl_records(output: Path) -> Dict[str, list]:
+def jsonl_records(output: Path) -> dict[str, list]:
     return {path.stem: [json.loads(line) for line in path.read_text().splitlines()] for path in sorted(output.glob("*.jsonl"))}
 
 
 def without_sync_duration(bookmarks):
     """Per-partition cursors keep `lookback_window`: the seconds the last sync took, which varies run to run."""
-    return {name: {k: v for k, v in state.items() if k != "lookback_window"} if isinstance(state, dict) else state
-            for name, state in bookmarks.items()}
+    return {
+        name: {k: v for k, v in state.items() if k != "lookback_window"} if isinstance(state, dict) else state
+        for name, state in bookmarks.items()
+    }
 
 
 def identities(rows, keys):
@@ -121,8 +130,12 @@ def test_meltano_run_tap_into_target_jsonl_then_incremental(tmp_path, tool_bins,
     printed = meltano(tmp_path, tool_bins, env, "config", "print", "tap-calltracking")
     assert printed.returncode == 0, printed.stderr[-3000:]
     secrets = set(secrets_of(config))  # password settings: Meltano redacts them
-    assert json.loads(printed.stdout) == json.loads(json.dumps(config), object_hook=lambda block: {
-        key: "*****" if isinstance(value, str) and value in secrets else value for key, value in block.items()})
+    assert json.loads(printed.stdout) == json.loads(
+        json.dumps(config),
+        object_hook=lambda block: {
+            key: "*****" if isinstance(value, str) and value in secrets else value for key, value in block.items()
+        },
+    )
 
     first = meltano(tmp_path, tool_bins, env, "run", "tap-calltracking", "target-jsonl")
     assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
@@ -141,7 +154,7 @@ def test_meltano_run_tap_into_target_jsonl_then_incremental(tmp_path, tool_bins,
     second = meltano(tmp_path, tool_bins, env, "run", "tap-calltracking", "target-jsonl")
     assert second.returncode == 0, (second.stdout + second.stderr)[-3000:]
     assert_no_secrets_in(second.stdout + second.stderr, config)
-    appended = {name: rows[len(written.get(name, [])):] for name, rows in jsonl_records(tmp_path / "output").items()}
+    appended = {name: rows[len(written.get(name, [])) :] for name, rows in jsonl_records(tmp_path / "output").items()}
     for name in streams:
         assert identities(appended.get(name, []), keys[name]) == identities(oracle.get(name, []), keys[name]), name
         if name in incremental and expected.get(name):

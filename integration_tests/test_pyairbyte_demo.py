@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from testkit.demo import DEMO_VENV, PYAIRBYTE, pyairbyte_sync
 from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.demo import DEMO_VENV, PYAIRBYTE, pyairbyte_sync
 from testkit.tool_venvs import ensure_venv
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +23,10 @@ pytestmark = pytest.mark.e2e
 def table_counts(cache, tables):
     """Row counts straight from the DuckDB file, with PyAirbyte's duckdb but without PyAirbyte."""
     python = ensure_venv(DEMO_VENV, PYAIRBYTE) / "python"
-    script = ("import duckdb, json, sys; db = duckdb.connect(sys.argv[1], read_only=True); "
-              "print(json.dumps({t: db.sql(f'SELECT count(*) FROM {t}').fetchone()[0] for t in sys.argv[2:]}))")
+    script = (
+        "import duckdb, json, sys; db = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(json.dumps({t: db.sql(f'SELECT count(*) FROM {t}').fetchone()[0] for t in sys.argv[2:]}))"
+    )
     done = subprocess.run([str(python), "-c", script, str(cache), *tables], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 

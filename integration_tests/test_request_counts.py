@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from benchmarks.minimum import minimum_requests
-from testkit.emulator.world import build_world, world_config
 from testkit.connector import run_read
+from testkit.emulator.world import build_world, world_config
 
 
 def read_main_stream(provider: str, stream: str, scale: float, concurrency: int):

@@ -7,12 +7,12 @@ seconds would have done. The quota wait is only for an OVER_RATE_LIMIT without a
 
 import pytest
 
+from integration_tests.uis.helpers import reports_only
+from testkit.connector import error_messages, run_read
 from testkit.emulator.faults import Fault
 from testkit.emulator.ria import error_response
 from testkit.emulator.server import Response
 from testkit.emulator.world import world_config
-from testkit.connector import error_messages, run_read
-from integration_tests.uis.helpers import reports_only
 
 # provider: (emulator vendor, main stream, the 429 body the vendor would send)
 PROVIDERS = {

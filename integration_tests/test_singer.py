@@ -11,18 +11,18 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 
-from testkit.emulator.world import build_world, world_config
 from source_calltracking.providers import PROVIDERS_BY_KEY
 from testkit.connector import assert_no_secrets_in, final_state, records_by_stream, run_discover, run_read, state_for
+from testkit.emulator.world import build_world, world_config
 
 TAP = str(Path(sys.executable).with_name("tap-calltracking"))
 
 
-def run_tap(tmp_path: Path, config: Dict[str, Any], *args: str, catalog=None, state=None) -> Tuple[List[dict], str]:
+def run_tap(tmp_path: Path, config: dict[str, Any], *args: str, catalog=None, state=None) -> tuple[list[dict], str]:
     """Run the tap's console script; return its stdout messages (asserting exit 0) and stderr."""
     command = [TAP, "--config", write(tmp_path / "config.json", config), *args]
     if catalog is not None:
@@ -42,18 +42,18 @@ def write(path: Path, content: Any) -> str:
     return str(path)
 
 
-def of_type(messages: List[dict], kind: str) -> List[dict]:
+def of_type(messages: list[dict], kind: str) -> list[dict]:
     return [m for m in messages if m["type"] == kind]
 
 
-def records(messages: List[dict]) -> Dict[str, List[dict]]:
-    out: Dict[str, List[dict]] = {}
+def records(messages: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
     for m in of_type(messages, "RECORD"):
         out.setdefault(m["stream"], []).append(m["record"])
     return out
 
 
-def identities(rows: List[dict], keys: List[str]) -> List[tuple]:
+def identities(rows: list[dict], keys: list[str]) -> list[tuple]:
     return sorted(tuple(str(row.get(k)) for k in keys) for row in rows)
 
 
@@ -120,7 +120,7 @@ def test_full_sync_then_incremental_from_the_tap_own_state(tmp_path, config, cat
     expected = records_by_stream(direct)
     first, _ = run_tap(tmp_path, config, catalog=catalog)
 
-    schemas = first[:len(names)]
+    schemas = first[: len(names)]
     assert [(m["type"], m["stream"]) for m in schemas] == [("SCHEMA", name) for name in names]
     got = records(first)
     for entry in catalog["streams"]:
@@ -148,7 +148,8 @@ def test_full_sync_then_incremental_from_the_tap_own_state(tmp_path, config, cat
         if name in incremental and got.get(name):
             assert len(again.get(name, [])) < len(got[name]), f"{name} was read in full again"
     assert {k: _without_runtime(v) for k, v in of_type(second, "STATE")[-1]["value"]["bookmarks"].items()} == {
-        k: _without_runtime(v) for k, v in final["bookmarks"].items()}
+        k: _without_runtime(v) for k, v in final["bookmarks"].items()
+    }
 
 
 def _without_runtime(state):
@@ -174,7 +175,7 @@ def test_a_given_bookmark_reads_only_records_from_it_on(tmp_path, config, catalo
     got = records(messages)
     oracle = records_by_stream(run_read(config, list(bookmarks), state=state_for(bookmarks)))
     assert sorted(got) == sorted(name for name in bookmarks if oracle.get(name))
-    for name, bookmark in bookmarks.items():
+    for name in bookmarks:
         assert identities(got.get(name, []), keys[name]) == identities(oracle.get(name, []), keys[name]), name
         assert 0 < len(got[name]) < len(everything[name]), name
 

@@ -20,16 +20,14 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
-from boltons.typeutils import classproperty
-
 from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
+from boltons.typeutils import classproperty
 
-from testkit.emulator.world import build_world, secrets_of, world_config
 from source_calltracking import SourceCalltracking
+from testkit.emulator.world import build_world, secrets_of, world_config
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "integration_tests" / "generated"
@@ -65,8 +63,8 @@ def _session_configs() -> dict:
     return _configs
 
 
-@functools.lru_cache(maxsize=None)
-def _docker_engine_missing() -> Optional[str]:
+@functools.cache
+def _docker_engine_missing() -> str | None:
     if shutil.which("docker") is None:
         return "the docker CLI is not installed"
     try:
@@ -79,8 +77,10 @@ def _docker_engine_missing() -> Optional[str]:
 def _skip_without_docker_engine() -> None:
     reason = _docker_engine_missing()
     if reason:
-        pytest.skip(f"Image test skipped: {reason}. The image is built and run offline with podman by "
-                    "integration_tests/test_container.py (tools/container_smoke_test.sh) instead.")
+        pytest.skip(
+            f"Image test skipped: {reason}. The image is built and run offline with podman by "
+            "integration_tests/test_container.py (tools/container_smoke_test.sh) instead."
+        )
 
 
 class TestStandardSuite(SourceTestSuiteBase):
@@ -96,14 +96,14 @@ class TestStandardSuite(SourceTestSuiteBase):
         return "source-calltracking"
 
     @classmethod
-    def create_connector(cls, scenario: Optional[ConnectorTestScenario]) -> SourceCalltracking:
+    def create_connector(cls, scenario: ConnectorTestScenario | None) -> SourceCalltracking:
         # As the CLI does (run.py): the config is given to the constructor, because the streams
         # of a provider exist only when its block is in the config (ConditionalStreams).
         config = scenario.get_config_dict(connector_root=ROOT, empty_if_missing=True) if scenario else {}
         return SourceCalltracking(config=config or None)
 
     @classmethod
-    def get_scenarios(cls) -> List[ConnectorTestScenario]:
+    def get_scenarios(cls) -> list[ConnectorTestScenario]:
         configs = _session_configs()
         scenarios = super().get_scenarios()
         assert scenarios, "acceptance-test-config.yml lists no scenario"
@@ -126,18 +126,18 @@ class TestStandardSuite(SourceTestSuiteBase):
         _skip_without_docker_engine()
         super().test_docker_image_build_and_check(scenario, connector_image_override, connector_base_image_override)
 
-    def test_docker_image_build_and_config_matches_spec(self, scenario, connector_image_override,
-                                                        connector_base_image_override):
+    def test_docker_image_build_and_config_matches_spec(self, scenario, connector_image_override, connector_base_image_override):
         _skip_without_docker_engine()
-        super().test_docker_image_build_and_config_matches_spec(scenario, connector_image_override,
-                                                                connector_base_image_override)
+        super().test_docker_image_build_and_config_matches_spec(scenario, connector_image_override, connector_base_image_override)
 
     def test_docker_image_build_and_discover(self, scenario, connector_image_override, connector_base_image_override):
         _skip_without_docker_engine()
         super().test_docker_image_build_and_discover(scenario, connector_image_override, connector_base_image_override)
 
-    def test_docker_image_build_and_read(self, scenario, connector_image_override, connector_base_image_override,
-                                         read_from_streams, read_scenarios):
+    def test_docker_image_build_and_read(
+        self, scenario, connector_image_override, connector_base_image_override, read_from_streams, read_scenarios
+    ):
         _skip_without_docker_engine()
-        super().test_docker_image_build_and_read(scenario, connector_image_override, connector_base_image_override,
-                                                 read_from_streams, read_scenarios)
+        super().test_docker_image_build_and_read(
+            scenario, connector_image_override, connector_base_image_override, read_from_streams, read_scenarios
+        )

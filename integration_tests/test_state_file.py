@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.emulator.world import world_config
 from testkit.connector import records_by_stream, run_command
+from testkit.emulator.world import world_config
 
 STATE_0_1_0 = Path(__file__).resolve().parent.parent / "unit_tests" / "resources" / "state_0.1.0.json"
 STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_calls_with_role"]
@@ -15,14 +15,22 @@ STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_cal
 
 def read_with_state_file(config, state_text, tmp_path):
     from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+
     from testkit.connector import catalog_for
 
     catalog = catalog_for(STREAMS)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog)))
     (tmp_path / "state.json").write_text(state_text)
-    args = ["read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json"),
-            "--state", str(tmp_path / "state.json")]
+    args = [
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+        "--state",
+        str(tmp_path / "state.json"),
+    ]
     return run_command(args, config)
 
 
@@ -31,8 +39,11 @@ def expected_after(emulator, stream, cursor, lookback_days=1):
 
     vendor = emulator.vendors["ckct"]
     account = vendor.accounts[0]
-    timelines = {"calltracking_calls": [account.own], "calltracking_calls_by_role": [account.by_role],
-                 "calltracking_calls_with_role": [account.own, account.by_role]}[stream]
+    timelines = {
+        "calltracking_calls": [account.own],
+        "calltracking_calls_by_role": [account.by_role],
+        "calltracking_calls_with_role": [account.own, account.by_role],
+    }[stream]
     since = (dt.datetime.fromisoformat(cursor) - dt.timedelta(days=lookback_days)).isoformat()
     return sorted(i for t in timelines for i in vendor.call_ids(t, since, "2024-04-30T23:59:59"))
 
@@ -50,7 +61,9 @@ def test_the_platform_legacy_state_format_is_accepted(emulator, tmp_path):
     legacy = json.dumps({"calltracking_calls": {"call_datetime": "2024-03-01 00:00:00"}})
     output = read_with_state_file(world_config(emulator), legacy, tmp_path)
     got = records_by_stream(output)
-    assert sorted(r["record_id"] for r in got["calltracking_calls"]) == expected_after(emulator, "calltracking_calls", "2024-03-01 00:00:00")
+    assert sorted(r["record_id"] for r in got["calltracking_calls"]) == expected_after(
+        emulator, "calltracking_calls", "2024-03-01 00:00:00"
+    )
     assert len(got["calltracking_calls_by_role"]) == 1200  # no state: from start_date
 
 
@@ -59,9 +72,20 @@ GARBAGE = {
     "a number": ("42", "it must be a list of state messages"),
     "not state messages": ('[{"foo": 1}]', "entry 1 is not a state message"),
     "legacy with a non-object": ('{"calltracking_calls": 5}', "neither a list of state messages nor a {stream: state} object"),
-    "unreadable cursor": (json.dumps([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "calltracking_calls"},
-                                                                   "stream_state": {"call_datetime": "yesterday"}}}]),
-                          "the cursor `call_datetime` of stream calltracking_calls is not a date-time ('yesterday')"),
+    "unreadable cursor": (
+        json.dumps(
+            [
+                {
+                    "type": "STREAM",
+                    "stream": {
+                        "stream_descriptor": {"name": "calltracking_calls"},
+                        "stream_state": {"call_datetime": "yesterday"},
+                    },
+                }
+            ]
+        ),
+        "the cursor `call_datetime` of stream calltracking_calls is not a date-time ('yesterday')",
+    ),
 }
 
 

@@ -25,19 +25,25 @@ STATE_FILE = Path(__file__).resolve().parent.parent / "unit_tests" / "resources"
 UNTIL = "2024-05-01T00:00:00Z"  # end_date 2024-04-30 includes that whole day
 LOOKBACK = dt.timedelta(days=1)
 MARGIN = dt.timedelta(hours=14)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FMT = "%Y-%m-%d %H:%M:%S"
 CKCT = {"calltracking_calls": "get", "calltracking_calls_by_role": "getByRole", "calltracking_calls_with_role": "getWithRole"}
-CALLKEEPER = {"callkeeper_calls": "getCallsInfo", "callkeeper_completed_calls": "getCallsCompleted",
-              "callkeeper_calls_by_status": "getCallsByStatus", "callkeeper_tap2calls": "getT2C"}
-UIS = {"uis_communications": ("get.communications_report", "date_time", "id"),
-       "uis_calls": ("get.calls_report", "start_time", "id"),
-       "uis_call_legs": ("get.call_legs_report", "start_time", "id"),
-       "uis_goals": ("get.goals_report", "date_time", "id"),
-       "uis_chats": ("get.chats_report", "date_time", "id"),
-       "uis_offline_messages": ("get.offline_messages_report", "date_time", "id"),
-       "uis_visitor_sessions": ("get.visitor_sessions_report", "date_time", "id"),
-       "uis_financial_call_legs": ("get.financial_call_legs_report", "start_time", "leg_id")}
+CALLKEEPER = {
+    "callkeeper_calls": "getCallsInfo",
+    "callkeeper_completed_calls": "getCallsCompleted",
+    "callkeeper_calls_by_status": "getCallsByStatus",
+    "callkeeper_tap2calls": "getT2C",
+}
+UIS = {
+    "uis_communications": ("get.communications_report", "date_time", "id"),
+    "uis_calls": ("get.calls_report", "start_time", "id"),
+    "uis_call_legs": ("get.call_legs_report", "start_time", "id"),
+    "uis_goals": ("get.goals_report", "date_time", "id"),
+    "uis_chats": ("get.chats_report", "date_time", "id"),
+    "uis_offline_messages": ("get.offline_messages_report", "date_time", "id"),
+    "uis_visitor_sessions": ("get.visitor_sessions_report", "date_time", "id"),
+    "uis_financial_call_legs": ("get.financial_call_legs_report", "start_time", "leg_id"),
+}
 
 
 def old_states():
@@ -64,8 +70,11 @@ def migrated_sync():
     messages, _ = old_states()
     with build_world() as emulator:
         config = world_config(emulator)
-        output = run_read(config, [m["stream"]["stream_descriptor"]["name"] for m in messages],
-                          state=[AirbyteStateMessageSerializer.load(m) for m in messages])
+        output = run_read(
+            config,
+            [m["stream"]["stream_descriptor"]["name"] for m in messages],
+            state=[AirbyteStateMessageSerializer.load(m) for m in messages],
+        )
         yield emulator, output
 
 
@@ -182,11 +191,17 @@ def test_uis_financial_summary_reads_every_day_of_the_months_from_its_cursors_mo
     _, states = old_states()
     month_start = dt.date.fromisoformat(states["uis_financial_summary"]["date"]).replace(day=1)
     first, last = emulator.vendors["uis"].client(None).financial_days
-    expected = [(month_start + dt.timedelta(days=n)).isoformat() for n in range((last - month_start).days + 1)
-                if month_start + dt.timedelta(days=n) >= first]
+    expected = [
+        (month_start + dt.timedelta(days=n)).isoformat()
+        for n in range((last - month_start).days + 1)
+        if month_start + dt.timedelta(days=n) >= first
+    ]
     got = sorted(r["date"] for r in records_by_stream(output)["uis_financial_summary"])
     assert got == expected  # every day once: the 1st of each month too, whatever the account's zone
-    months = sorted((b["params"]["year"], b["params"]["month"]) for b in emulator.vendors["uis"].log
-                    if b.get("method") == "get.financial_summary_report")
+    months = sorted(
+        (b["params"]["year"], b["params"]["month"])
+        for b in emulator.vendors["uis"].log
+        if b.get("method") == "get.financial_summary_report"
+    )
     assert months == [(2024, 2), (2024, 3), (2024, 4)]
     assert final_state(output, "uis_financial_summary") == {"date": last.isoformat()}

@@ -33,15 +33,25 @@ from testkit.emulator.world import (
 )
 
 UNTIL = "2024-05-01T00:00:00Z"  # end_date 2024-04-30 includes that whole day
-CKCT_METHODS = {"calltracking_calls": "get", "calltracking_calls_by_role": "getByRole",
-                "calltracking_calls_with_role": "getWithRole"}
-CALLKEEPER_METHODS = {"callkeeper_calls": "getCallsInfo", "callkeeper_completed_calls": "getCallsCompleted",
-                      "callkeeper_tap2calls": "getT2C"}
+CKCT_METHODS = {
+    "calltracking_calls": "get",
+    "calltracking_calls_by_role": "getByRole",
+    "calltracking_calls_with_role": "getWithRole",
+}
+CALLKEEPER_METHODS = {
+    "callkeeper_calls": "getCallsInfo",
+    "callkeeper_completed_calls": "getCallsCompleted",
+    "callkeeper_tap2calls": "getT2C",
+}
 
 
 def ckct_config(emulator, start=START_DATE, end=END_DATE):
-    block = {**provider_block(emulator, "callkeeper_calltracking"), "api_key": CKCT_SECOND_API_KEY,
-             "role_api_key": CKCT_SECOND_ROLE_KEY, "time_zone": CKCT_SECOND_SERVER_ZONE}
+    block = {
+        **provider_block(emulator, "callkeeper_calltracking"),
+        "api_key": CKCT_SECOND_API_KEY,
+        "role_api_key": CKCT_SECOND_ROLE_KEY,
+        "time_zone": CKCT_SECOND_SERVER_ZONE,
+    }
     return {"start_date": start, "end_date": end, "lookback_window_days": 1, "callkeeper_calltracking": block}
 
 
@@ -51,8 +61,12 @@ def callkeeper_config(emulator, start=START_DATE, end=END_DATE):
 
 
 def ria_config(emulator, start=START_DATE, end=END_DATE):
-    block = {**provider_block(emulator, "ria"), "api_key": RIA_SECOND_API_KEY, "user_id": RIA_SECOND_USER_ID,
-             "time_zone": RIA_ZONE}
+    block = {
+        **provider_block(emulator, "ria"),
+        "api_key": RIA_SECOND_API_KEY,
+        "user_id": RIA_SECOND_USER_ID,
+        "time_zone": RIA_ZONE,
+    }
     return {"start_date": start, "end_date": end, "lookback_window_days": 1, "ria": block}
 
 
@@ -77,13 +91,17 @@ PROVIDERS = {
 }
 # (the last second of the first sync, the first moment of the second): each a pair of edge instants.
 SPLITS = {
-    "callkeeper_calltracking": [("2024-02-14T18:59:59Z", "2024-02-14T19:00:00Z"),  # Yekaterinburg midnight
-                                ("2024-04-30T18:59:59Z", "2024-04-30T19:00:00Z")],  # 1 May there, 30 April in UTC
+    "callkeeper_calltracking": [
+        ("2024-02-14T18:59:59Z", "2024-02-14T19:00:00Z"),  # Yekaterinburg midnight
+        ("2024-04-30T18:59:59Z", "2024-04-30T19:00:00Z"),
+    ],  # 1 May there, 30 April in UTC
     "callkeeper": [("2024-02-29T20:59:59Z", "2024-02-29T21:00:00Z")],  # Moscow midnight
-    "ria": [("2024-01-31T21:59:59Z", "2024-01-31T22:00:00Z"),  # Kyiv midnight, EET
-            ("2024-03-30T21:59:59Z", "2024-03-30T22:00:00Z"),  # 31 March 00:00 EET
-            ("2024-03-31T00:59:59Z", "2024-03-31T01:00:00Z"),  # 02:59:59 EET, then 04:00:00 EEST
-            ("2024-03-31T20:59:59Z", "2024-03-31T21:00:00Z")],  # 1 April 00:00 EEST
+    "ria": [
+        ("2024-01-31T21:59:59Z", "2024-01-31T22:00:00Z"),  # Kyiv midnight, EET
+        ("2024-03-30T21:59:59Z", "2024-03-30T22:00:00Z"),  # 31 March 00:00 EET
+        ("2024-03-31T00:59:59Z", "2024-03-31T01:00:00Z"),  # 02:59:59 EET, then 04:00:00 EEST
+        ("2024-03-31T20:59:59Z", "2024-03-31T21:00:00Z"),
+    ],  # 1 April 00:00 EEST
 }
 
 
@@ -143,8 +161,11 @@ def test_event_time_utc_is_the_true_instant_of_every_record_edges_included(emula
         assert not {e for e in edges if e not in inside} & set(got.values()), stream  # edges outside the range: not read
 
 
-@pytest.mark.parametrize("provider,split", [(p, s) for p, splits in SPLITS.items() for s in splits],
-                         ids=lambda value: value if isinstance(value, str) else value[1])
+@pytest.mark.parametrize(
+    "provider,split",
+    [(p, s) for p, splits in SPLITS.items() for s in splits],
+    ids=lambda value: value if isinstance(value, str) else value[1],
+)
 def test_a_range_split_at_an_edge_gives_every_record_once(emulator, provider, split):
     make_config, truth, streams, edges = PROVIDERS[provider]
     last, first = split

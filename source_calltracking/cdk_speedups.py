@@ -45,11 +45,12 @@ import queue
 import re
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, DefaultDict, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 import orjson
-
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
@@ -68,7 +69,7 @@ _ISO_SHAPES = {
     "%Y-%m-%dT%H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"),
     "%Y-%m-%d": re.compile(r"\d{4}-\d{2}-\d{2}"),
 }
-_UTC = datetime.timezone.utc
+_UTC = datetime.UTC
 
 
 def _fast_parse(original):
@@ -92,7 +93,7 @@ def _serializable(value: Any) -> Any:
 
 
 def _fast_slice_hash(original):
-    def slice_hash(cls, stream_name: str = "<stream name not provided>", stream_slice: Optional[Mapping[str, Any]] = None) -> int:
+    def slice_hash(cls, stream_name: str = "<stream name not provided>", stream_slice: Mapping[str, Any] | None = None) -> int:
         if not stream_slice:
             return original(stream_name, stream_slice)
         try:
@@ -105,9 +106,9 @@ def _fast_slice_hash(original):
 
 
 def _counted_once_per_stream(original):
-    descriptors: Dict[Tuple[str, Optional[str]], HashableStreamDescriptor] = {}
+    descriptors: dict[tuple[str, str | None], HashableStreamDescriptor] = {}
 
-    def handle_record_counts(message: AirbyteMessage, stream_message_count: DefaultDict) -> AirbyteMessage:
+    def handle_record_counts(message: AirbyteMessage, stream_message_count: defaultdict) -> AirbyteMessage:
         record = message.record
         if message.type is not Type.RECORD or record is None:
             return original(message, stream_message_count)
@@ -122,12 +123,19 @@ def _counted_once_per_stream(original):
 
 
 def _record_message_directly(original):
-    def to_message(stream_name: str, data_or_message: Any, transformer: Any = None, schema: Any = None,
-                   file_reference: Any = None) -> AirbyteMessage:
+    def to_message(
+        stream_name: str, data_or_message: Any, transformer: Any = None, schema: Any = None, file_reference: Any = None
+    ) -> AirbyteMessage:
         if type(data_or_message) is dict and transformer is None and not schema:
-            return AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(
-                stream=stream_name, data=data_or_message, emitted_at=time.time_ns() // 1_000_000,
-                file_reference=file_reference))
+            return AirbyteMessage(
+                type=Type.RECORD,
+                record=AirbyteRecordMessage(
+                    stream=stream_name,
+                    data=data_or_message,
+                    emitted_at=time.time_ns() // 1_000_000,
+                    file_reference=file_reference,
+                ),
+            )
         arguments = {"transformer": transformer} if transformer is not None else {}
         return original(stream_name, data_or_message, schema=schema, file_reference=file_reference, **arguments)
 
@@ -141,15 +149,15 @@ class _RecordQueue:
 
     def __init__(self, maxsize: int = 0) -> None:
         self.maxsize = min(maxsize, RECORD_QUEUE_SIZE) if maxsize > 0 else RECORD_QUEUE_SIZE
-        self._items: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._items: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Semaphore(self.maxsize)
 
-    def put(self, item: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if not self._room.acquire(block, timeout):
             raise queue.Full
         self._items.put(item)
 
-    def get(self, block: bool = True, timeout: Optional[float] = None) -> Any:
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
         item = self._items.get(block, timeout)
         self._room.release()
         return item
@@ -174,7 +182,7 @@ class Patch:
     def applied(self) -> bool:
         return bool(getattr(self.read(), "_calltracking", False))
 
-    def why_not(self, cdk_version: str) -> Optional[str]:
+    def why_not(self, cdk_version: str) -> str | None:
         """Why this speed-up must stay off, or None."""
         if cdk_version not in VERIFIED_CDK_VERSIONS:
             return f"airbyte-cdk {cdk_version} is not a version it was verified on ({', '.join(VERIFIED_CDK_VERSIONS)})"
@@ -199,6 +207,7 @@ def _set_classmethod(owner: Any, name: str, wrap: Callable) -> Callable[[Any], N
         fast = wrap(original)
         fast._calltracking = True
         setattr(owner, name, classmethod(fast))
+
     return install
 
 
@@ -207,6 +216,7 @@ def _set_staticmethod(owner: Any, name: str, wrap: Callable) -> Callable[[Any], 
         fast = wrap(original)
         fast._calltracking = True
         setattr(owner, name, staticmethod(fast))
+
     return install
 
 
@@ -215,6 +225,7 @@ def _set_function(owner: Any, name: str, wrap: Callable) -> Callable[[Any], None
         fast = wrap(original)
         fast._calltracking = True
         setattr(owner, name, fast)
+
     return install
 
 
@@ -224,19 +235,37 @@ def _install_record_queue(original: Any) -> None:
 
 _RecordQueue._calltracking = True  # type: ignore[attr-defined]
 
-PATCHES: List[Patch] = [
-    Patch("fast cursor parsing (DatetimeParser.parse)", lambda: DatetimeParser.parse,
-          _set_function(DatetimeParser, "parse", _fast_parse), "(self, date, format)"),
-    Patch("orjson slice hashing (SliceHasher.hash)", lambda: SliceHasher.hash,
-          _set_classmethod(SliceHasher, "hash", _fast_slice_hash), "(stream_name=, stream_slice=)"),
-    Patch("record counting (AirbyteEntrypoint.handle_record_counts)", lambda: AirbyteEntrypoint.handle_record_counts,
-          _set_staticmethod(AirbyteEntrypoint, "handle_record_counts", _counted_once_per_stream),
-          "(message, stream_message_count)"),
-    Patch("direct record messages (stream_data_to_airbyte_message)", lambda: concurrent_read_processor.stream_data_to_airbyte_message,
-          _set_function(concurrent_read_processor, "stream_data_to_airbyte_message", _record_message_directly),
-          "(stream_name, data_or_message, transformer=, schema=, file_reference=)"),
-    Patch("a smaller, cheaper record queue (concurrent_declarative_source.Queue)", lambda: concurrent_declarative_source.Queue,
-          _install_record_queue, "(maxsize=)"),
+PATCHES: list[Patch] = [
+    Patch(
+        "fast cursor parsing (DatetimeParser.parse)",
+        lambda: DatetimeParser.parse,
+        _set_function(DatetimeParser, "parse", _fast_parse),
+        "(self, date, format)",
+    ),
+    Patch(
+        "orjson slice hashing (SliceHasher.hash)",
+        lambda: SliceHasher.hash,
+        _set_classmethod(SliceHasher, "hash", _fast_slice_hash),
+        "(stream_name=, stream_slice=)",
+    ),
+    Patch(
+        "record counting (AirbyteEntrypoint.handle_record_counts)",
+        lambda: AirbyteEntrypoint.handle_record_counts,
+        _set_staticmethod(AirbyteEntrypoint, "handle_record_counts", _counted_once_per_stream),
+        "(message, stream_message_count)",
+    ),
+    Patch(
+        "direct record messages (stream_data_to_airbyte_message)",
+        lambda: concurrent_read_processor.stream_data_to_airbyte_message,
+        _set_function(concurrent_read_processor, "stream_data_to_airbyte_message", _record_message_directly),
+        "(stream_name, data_or_message, transformer=, schema=, file_reference=)",
+    ),
+    Patch(
+        "a smaller, cheaper record queue (concurrent_declarative_source.Queue)",
+        lambda: concurrent_declarative_source.Queue,
+        _install_record_queue,
+        "(maxsize=)",
+    ),
 ]
 
 
@@ -247,7 +276,7 @@ def installed_cdk_version() -> str:
         return "unknown"
 
 
-def apply(cdk_version: Optional[str] = None) -> List[str]:
+def apply(cdk_version: str | None = None) -> list[str]:
     """Installs every speed-up that is safe on this CDK (once); returns the names of those left off."""
     if os.environ.get(SWITCH, "").strip().lower() == "off":
         return [patch.name for patch in PATCHES]

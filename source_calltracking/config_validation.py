@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterator, List, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
 
 from source_calltracking.components.accounts import ACCOUNTS
 from source_calltracking.providers import NO_PROVIDER_MESSAGE, PROVIDER_KEYS
 
 SECRET_FIELDS = {"api_key", "role_api_key", "access_token"}
-TYPE_WORDS = {"integer": "a whole number", "string": "text", "object": "a block of settings ({...})",
-              "array": "a list", "boolean": "true or false", "number": "a number"}
+TYPE_WORDS = {
+    "integer": "a whole number",
+    "string": "text",
+    "object": "a block of settings ({...})",
+    "array": "a list",
+    "boolean": "true or false",
+    "number": "a number",
+}
 STATUS_PAIR = re.compile(r"^\d{1,3}/\d{1,3}$")
 
 
@@ -59,7 +65,7 @@ def _problems(config: Any, spec_schema: Mapping[str, Any]) -> Iterator[str]:
                     yield from _provider_block(f"{key}.{ACCOUNTS}[{index + 1}]", account)
 
 
-def _field(path: List[Any]) -> str:
+def _field(path: list[Any]) -> str:
     text = ""
     for part in path:
         text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -85,8 +91,13 @@ def _describe(error: ValidationError, spec_schema: Mapping[str, Any]) -> str:
     if error.validator in ("minimum", "maximum"):
         return f"`{name}` must be {'at least' if error.validator == 'minimum' else 'at most'} {error.validator_value}{got}."
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {}))) if isinstance(error.instance, Mapping) else []
-        return " ".join(f"`{_field(path + [k])}` is not a setting of this connector (check its spelling)." for k in extra) or f"`{name}`: {error.message}."
+        extra = (
+            sorted(set(error.instance) - set(error.schema.get("properties", {}))) if isinstance(error.instance, Mapping) else []
+        )
+        return (
+            " ".join(f"`{_field(path + [k])}` is not a setting of this connector (check its spelling)." for k in extra)
+            or f"`{name}`: {error.message}."
+        )
     if error.validator == "oneOf" and path and path[-1] == "user_ids":
         return f'`{name}` must be a list of client user ids (whole numbers) or "all"{got}.'
     if error.validator == "enum":
@@ -117,7 +128,7 @@ def _parse_moment(value: str, end_of_day: bool = False) -> dt.datetime:
     if len(value) == 10:
         value += "T23:59:59" if end_of_day else "T00:00:00"
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _dates(config: Mapping[str, Any]) -> Iterator[str]:
@@ -132,7 +143,7 @@ def _dates(config: Mapping[str, Any]) -> Iterator[str]:
             yield f"`{key}` is not a real date ({value!r})."
     if "start_date" in moments and "end_date" in moments and moments["end_date"] < moments["start_date"]:
         yield f"`end_date` ({config['end_date']}) is before `start_date` ({config['start_date']})."
-    if "start_date" in moments and moments["start_date"] > dt.datetime.now(dt.timezone.utc):
+    if "start_date" in moments and moments["start_date"] > dt.datetime.now(dt.UTC):
         yield f"`start_date` ({config['start_date']}) is in the future."
 
 
@@ -157,8 +168,10 @@ def _single_or_accounts(key: str, block: Mapping[str, Any]) -> Iterator[str]:
         return
     both = [name for name in own if block.get(name)]
     if both:
-        yield (f"`{key}` has both {' and '.join(f'`{n}`' for n in both)} and `{ACCOUNTS}`: put the keys of every account "
-               f"in `{key}.{ACCOUNTS}`, or remove the list.")
+        yield (
+            f"`{key}` has both {' and '.join(f'`{n}`' for n in both)} and `{ACCOUNTS}`: put the keys of every account "
+            f"in `{key}.{ACCOUNTS}`, or remove the list."
+        )
     names = [a.get("name") for a in accounts if isinstance(a, Mapping)]
     repeated = sorted({n for n in names if names.count(n) > 1 and n})
     if repeated:
@@ -184,5 +197,7 @@ def _provider_block(key: str, block: Mapping[str, Any]) -> Iterator[str]:
     if isinstance(statuses, list):
         bad = [s for s in statuses if not (isinstance(s, str) and STATUS_PAIR.match(s))]
         if bad or not statuses:
-            yield (f"`{key}.statuses` must list status pairs like \"200/200\" (status_code/status2_code)"
-                   + (f"; these are not: {bad!r}." if bad else "; the list is empty."))
+            yield (
+                f'`{key}.statuses` must list status pairs like "200/200" (status_code/status2_code)'
+                + (f"; these are not: {bad!r}." if bad else "; the list is empty.")
+            )

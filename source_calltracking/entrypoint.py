@@ -14,10 +14,10 @@ import os
 import sys
 import tempfile
 import time
-from typing import Any, Iterable, Iterator, List, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import orjson
-
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConnectorSpecification, Type
@@ -96,7 +96,7 @@ class CalltrackingEntrypoint(AirbyteEntrypoint):
             yield from map(self.airbyte_message_to_string, repository.consume_queue())
 
 
-def source_for(args: List[str]) -> SourceCalltracking:
+def source_for(args: list[str]) -> SourceCalltracking:
     """The source of a command line, with its catalog, config and state."""
     config_path = AirbyteEntrypoint.extract_config(args)
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
@@ -108,7 +108,7 @@ def source_for(args: List[str]) -> SourceCalltracking:
     )
 
 
-def output_lines(source: SourceCalltracking, args: List[str]) -> Iterator[str]:
+def output_lines(source: SourceCalltracking, args: list[str]) -> Iterator[str]:
     """The protocol messages of one command, as printed lines."""
     entrypoint = CalltrackingEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
@@ -162,7 +162,7 @@ class RecordBatcher:
 
     def __init__(self, stream=None) -> None:
         self._stream = stream
-        self._lines: List[str] = []
+        self._lines: list[str] = []
         self._size = 0
         self._since = time.monotonic()
         self._lock = None
@@ -170,8 +170,11 @@ class RecordBatcher:
     def write(self, line: str) -> None:
         self._lines.append(line)
         self._size += len(line)
-        if (not line.startswith(RECORD_PREFIX) or self._size >= self.BATCH_CHARACTERS
-                or time.monotonic() - self._since >= self.BATCH_SECONDS):
+        if (
+            not line.startswith(RECORD_PREFIX)
+            or self._size >= self.BATCH_CHARACTERS
+            or time.monotonic() - self._since >= self.BATCH_SECONDS
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -184,7 +187,7 @@ class RecordBatcher:
         self._since = time.monotonic()
 
 
-def launch(args: List[str]) -> None:
+def launch(args: list[str]) -> None:
     """Runs one command as the CLI does, and exits 1 when it failed."""
     debug = "--debug" in args
     output = RecordBatcher()
@@ -198,4 +201,3 @@ def launch(args: List[str]) -> None:
         sys.exit(1)
     output.flush()
     sys.stdout.flush()
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, List
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 
@@ -24,7 +24,7 @@ def _escaped(text: str) -> set:
 _ESCAPE_LEVELS = 4  # a token in a JSON request body, logged as b'...', in a JSON debug message, in a JSON line
 
 
-def secret_variants(secrets: List[Any]) -> List[str]:
+def secret_variants(secrets: list[Any]) -> list[str]:
     """Each secret as it may appear in output: raw or URL-encoded (as in a request URL), each of these
     string-escaped up to _ESCAPE_LEVELS times over. (A plain token has one or three forms; only one
     with quotes, backslashes or non-ASCII letters has more.)"""
@@ -45,10 +45,10 @@ def secret_variants(secrets: List[Any]) -> List[str]:
 SECRET_KEYS = frozenset({"api_key", "role_api_key", "access_token"})
 
 
-def secrets_in(config: Any) -> List[Any]:
+def secrets_in(config: Any) -> list[Any]:
     """Every credential of a config, at any depth: the blocks' own, and those of the accounts in their
     `accounts` lists (which the CDK's spec-path lookup does not reach inside an array)."""
-    found: List[Any] = []
+    found: list[Any] = []
     if isinstance(config, dict):
         for key, value in config.items():
             if key in SECRET_KEYS and isinstance(value, (str, int)):

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterable, Iterator, List, Optional, Set, Tuple
+from collections.abc import Iterable, Iterator
 
 import orjson
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -27,9 +26,9 @@ _TRACEBACK = "Traceback (most recent call last)"
 class ReadableOutput:
     def __init__(self, debug: bool = False) -> None:
         self.debug = debug
-        self._seen: Set[Tuple[str, str]] = set()
-        self.stream_failures: List[Tuple[str, str]] = []
-        self.failure_types: Set[str] = set()
+        self._seen: set[tuple[str, str]] = set()
+        self.stream_failures: list[tuple[str, str]] = []
+        self.failure_types: set[str] = set()
 
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
         for line in lines:
@@ -83,19 +82,23 @@ class ReadableOutput:
 _EXHAUSTED = "Exhausted available request attempts. Please see logs for more details. Exception: "
 _RATE_LIMIT_EXHAUSTED = "API rate limit exceeded."
 _RETRYING = re.compile(r"[;,]?\s*(waiting\b[^;]*?)?\s*(before )?retrying\.?\s*$")
-_NETWORK = (("ConnectionError", "the connection to the API failed"),
-            ("ChunkedEncodingError", "the API dropped the connection"), ("ReadTimeout", "the API did not answer in time"),
-            ("ConnectTimeout", "the API could not be reached in time"), ("Timeout", "the API did not answer in time"))
+_NETWORK = (
+    ("ConnectionError", "the connection to the API failed"),
+    ("ChunkedEncodingError", "the API dropped the connection"),
+    ("ReadTimeout", "the API did not answer in time"),
+    ("ConnectTimeout", "the API could not be reached in time"),
+    ("Timeout", "the API did not answer in time"),
+)
 
 
-def after_retries(text: str, stream: str, internal_message: Optional[str] = None) -> str:
+def after_retries(text: str, stream: str, internal_message: str | None = None) -> str:
     """The CDK's "retries exhausted" failure as one sentence that names the provider and the cause.
     For a rate limit the filter's own sentence is only in the internal message ("Last exception: ...")."""
     if text == _RATE_LIMIT_EXHAUSTED:
         last = (internal_message or "").partition("Last exception: ")[2]
         cause = _RETRYING.sub("", last).rstrip(" .;") or "the API rate limit was reached"
     elif text.startswith(_EXHAUSTED):
-        cause = _RETRYING.sub("", text[len(_EXHAUSTED):]).rstrip(" .;")
+        cause = _RETRYING.sub("", text[len(_EXHAUSTED) :]).rstrip(" .;")
     else:
         return text
     found = provider_of_stream(stream)

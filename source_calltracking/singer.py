@@ -28,10 +28,11 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any
 
 import orjson
 
@@ -41,7 +42,7 @@ EXIT = "_EXIT"  # not a protocol message: the end of the source process, with it
 
 
 # ---- discover ------------------------------------------------------------------------------
-def singer_catalog(airbyte_catalog: Mapping[str, Any]) -> Dict[str, Any]:
+def singer_catalog(airbyte_catalog: Mapping[str, Any]) -> dict[str, Any]:
     """The Singer catalog of an Airbyte catalog (the `catalog` of its CATALOG message)."""
     entries = []
     for stream in airbyte_catalog["streams"]:
@@ -50,7 +51,7 @@ def singer_catalog(airbyte_catalog: Mapping[str, Any]) -> Dict[str, Any]:
         keys = [path[0] for path in stream.get("source_defined_primary_key") or [] if len(path) == 1]
         cursor = ".".join(stream.get("default_cursor_field") or [])
         incremental = "incremental" in (stream.get("supported_sync_modes") or []) and bool(cursor)
-        top: Dict[str, Any] = {"inclusion": "available", "selected-by-default": True, "table-key-properties": keys}
+        top: dict[str, Any] = {"inclusion": "available", "selected-by-default": True, "table-key-properties": keys}
         if incremental:
             top["valid-replication-keys"] = [cursor]
         else:
@@ -58,10 +59,20 @@ def singer_catalog(airbyte_catalog: Mapping[str, Any]) -> Dict[str, Any]:
         metadata = [{"breadcrumb": [], "metadata": top}]
         for prop in schema.get("properties") or {}:
             automatic = prop in keys or (incremental and prop == cursor)
-            metadata.append({"breadcrumb": ["properties", prop],
-                             "metadata": {"inclusion": "automatic" if automatic else "available", "selected-by-default": True}})
-        entry = {"tap_stream_id": name, "stream": name, "schema": schema, "key_properties": keys,
-                 "replication_method": INCREMENTAL if incremental else FULL_TABLE, "metadata": metadata}
+            metadata.append(
+                {
+                    "breadcrumb": ["properties", prop],
+                    "metadata": {"inclusion": "automatic" if automatic else "available", "selected-by-default": True},
+                }
+            )
+        entry = {
+            "tap_stream_id": name,
+            "stream": name,
+            "schema": schema,
+            "key_properties": keys,
+            "replication_method": INCREMENTAL if incremental else FULL_TABLE,
+            "metadata": metadata,
+        }
         if incremental:
             entry["replication_key"] = cursor
         entries.append(entry)
@@ -74,20 +85,20 @@ class Selected:
     """A stream the Singer catalog selects, and how to sync it."""
 
     name: str
-    schema: Dict[str, Any]
-    key_properties: List[str]
-    cursor: Optional[str]  # None when the stream cannot be read incrementally
+    schema: dict[str, Any]
+    key_properties: list[str]
+    cursor: str | None  # None when the stream cannot be read incrementally
     incremental: bool
     dropped: frozenset = field(default_factory=frozenset)  # properties deselected in the metadata
 
-    def singer_schema(self) -> Dict[str, Any]:
+    def singer_schema(self) -> dict[str, Any]:
         if not self.dropped:
             return self.schema
         properties = {k: v for k, v in (self.schema.get("properties") or {}).items() if k not in self.dropped}
         return {**self.schema, "properties": properties}
 
 
-def selected_streams(catalog: Mapping[str, Any], warn: Callable[[str], None] = lambda _: None) -> List[Selected]:
+def selected_streams(catalog: Mapping[str, Any], warn: Callable[[str], None] = lambda _: None) -> list[Selected]:
     """The streams a Singer catalog (`--catalog` or `--properties`) selects, in catalog order."""
     selected = []
     for entry in catalog.get("streams") or []:
@@ -95,22 +106,30 @@ def selected_streams(catalog: Mapping[str, Any], warn: Callable[[str], None] = l
         schema = entry.get("schema") or {}
         metadata = {tuple(m.get("breadcrumb") or ()): m.get("metadata") or {} for m in entry.get("metadata") or []}
         top = metadata.get((), {})
-        if not _first_set(top.get("selected"), entry.get("selected"), schema.get("selected"),
-                          top.get("selected-by-default"), False):
+        if not _first_set(
+            top.get("selected"), entry.get("selected"), schema.get("selected"), top.get("selected-by-default"), False
+        ):
             continue
         keys = list(_first_set(top.get("table-key-properties"), entry.get("key_properties"), []))
         cursor = _first_set(*(top.get("valid-replication-keys") or [])[:1], entry.get("replication_key"), None)
         can_increment = bool(cursor) and top.get("forced-replication-method") != FULL_TABLE
-        method = str(_first_set(top.get("replication-method"), entry.get("replication_method"),
-                                INCREMENTAL if can_increment else FULL_TABLE)).upper()
+        method = str(
+            _first_set(
+                top.get("replication-method"), entry.get("replication_method"), INCREMENTAL if can_increment else FULL_TABLE
+            )
+        ).upper()
         if method != FULL_TABLE and not can_increment:
             warn(f"Stream {name} cannot be read incrementally; reading it in full ({FULL_TABLE}).")
         elif method not in (INCREMENTAL, FULL_TABLE):
             warn(f"Stream {name}: replication method {method} is not supported; using {INCREMENTAL}.")
-        dropped = frozenset(prop for prop, definition in (schema.get("properties") or {}).items()
-                            if _deselected(metadata.get(("properties", prop), {}), definition))
-        selected.append(Selected(name, schema, keys, cursor if can_increment else None,
-                                 can_increment and method != FULL_TABLE, dropped))
+        dropped = frozenset(
+            prop
+            for prop, definition in (schema.get("properties") or {}).items()
+            if _deselected(metadata.get(("properties", prop), {}), definition)
+        )
+        selected.append(
+            Selected(name, schema, keys, cursor if can_increment else None, can_increment and method != FULL_TABLE, dropped)
+        )
     return selected
 
 
@@ -128,7 +147,7 @@ def _first_set(*values: Any) -> Any:
 
 
 # ---- what the Airbyte source gets -------------------------------------------------------------
-def airbyte_configured_catalog(streams: List[Selected]) -> Dict[str, Any]:
+def airbyte_configured_catalog(streams: list[Selected]) -> dict[str, Any]:
     configured = []
     for s in streams:
         airbyte_stream = {
@@ -139,15 +158,18 @@ def airbyte_configured_catalog(streams: List[Selected]) -> Dict[str, Any]:
             "default_cursor_field": [s.cursor] if s.cursor else [],
             "source_defined_primary_key": [[k] for k in s.key_properties],
         }
-        item = {"stream": airbyte_stream, "sync_mode": "incremental" if s.incremental else "full_refresh",
-                "destination_sync_mode": "append"}
+        item = {
+            "stream": airbyte_stream,
+            "sync_mode": "incremental" if s.incremental else "full_refresh",
+            "destination_sync_mode": "append",
+        }
         if s.incremental:
             item["cursor_field"] = [s.cursor]
         configured.append(item)
     return {"streams": configured}
 
 
-def airbyte_state(singer_state: Mapping[str, Any], streams: List[Selected]) -> List[Dict[str, Any]]:
+def airbyte_state(singer_state: Mapping[str, Any], streams: list[Selected]) -> list[dict[str, Any]]:
     """The Airbyte per-stream state of the incremental streams that have a bookmark."""
     bookmarks = singer_state.get("bookmarks") or {}
     return [
@@ -161,22 +183,30 @@ def airbyte_state(singer_state: Mapping[str, Any], streams: List[Selected]) -> L
 class Translator:
     """Turns the Airbyte source's messages into Singer messages; keeps the bookmarks."""
 
-    def __init__(self, streams: List[Selected], state: Optional[Mapping[str, Any]] = None,
-                 log: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(
+        self, streams: list[Selected], state: Mapping[str, Any] | None = None, log: Callable[[str], None] = lambda _: None
+    ) -> None:
         self.streams = {s.name: s for s in streams}
-        self.bookmarks: Dict[str, Any] = dict((state or {}).get("bookmarks") or {})
+        self.bookmarks: dict[str, Any] = dict((state or {}).get("bookmarks") or {})
         self.log = log
-        self.errors: List[str] = []
+        self.errors: list[str] = []
 
-    def schema_messages(self) -> List[Dict[str, Any]]:
-        return [{"type": "SCHEMA", "stream": s.name, "schema": s.singer_schema(), "key_properties": s.key_properties,
-                 "bookmark_properties": [s.cursor] if s.incremental else []}
-                for s in self.streams.values()]
+    def schema_messages(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "SCHEMA",
+                "stream": s.name,
+                "schema": s.singer_schema(),
+                "key_properties": s.key_properties,
+                "bookmark_properties": [s.cursor] if s.incremental else [],
+            }
+            for s in self.streams.values()
+        ]
 
-    def state_message(self) -> Dict[str, Any]:
+    def state_message(self) -> dict[str, Any]:
         return {"type": "STATE", "value": {"bookmarks": dict(self.bookmarks)}}
 
-    def translate(self, message: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    def translate(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
         """The Singer message for one Airbyte message, or None (logs and errors go to `log`)."""
         kind = message.get("type")
         if kind == "RECORD":
@@ -214,11 +244,11 @@ class Translator:
 
 
 def _iso(emitted_at_ms: int) -> str:
-    return datetime.fromtimestamp(emitted_at_ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(emitted_at_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---- running the Airbyte source ----------------------------------------------------------------
-def airbyte_messages(args: List[str]) -> Iterator[Dict[str, Any]]:
+def airbyte_messages(args: list[str]) -> Iterator[dict[str, Any]]:
     """Run `source-calltracking <args>` (same interpreter) and yield its protocol messages, then an
     EXIT pseudo-message with its exit code."""
     process = subprocess.Popen([sys.executable, "-m", "source_calltracking.run", *args], stdout=subprocess.PIPE)
@@ -236,7 +266,7 @@ def airbyte_messages(args: List[str]) -> Iterator[Dict[str, Any]]:
     yield {"type": EXIT, "code": code}
 
 
-def discover(config_path: str, log: Callable[[str], None]) -> Dict[str, Any]:
+def discover(config_path: str, log: Callable[[str], None]) -> dict[str, Any]:
     catalog = None
     translator = Translator([], log=log)
     for message in airbyte_messages(["discover", "--config", config_path]):
@@ -295,14 +325,15 @@ class TapError(Exception):
     pass
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="tap-calltracking", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="tap-calltracking", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-c", "--config", required=True, help="the connector config (the same JSON as source-calltracking's)")
     parser.add_argument("-d", "--discover", action="store_true", help="print the Singer catalog")
     parser.add_argument("--catalog", help="Singer catalog with the selected streams")
     parser.add_argument("-p", "--properties", help="legacy name of --catalog")
-    parser.add_argument("-s", "--state", help="Singer state: {\"bookmarks\": {stream: state}}")
+    parser.add_argument("-s", "--state", help='Singer state: {"bookmarks": {stream: state}}')
     args = parser.parse_args(argv)
 
     def log(text: str) -> None:
@@ -318,7 +349,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         catalog = _load(catalog_path, "catalog") if catalog_path else discover(args.config, log)
         state = _load(args.state, "state") if args.state else {}
         if not isinstance(state, dict):
-            raise TapError("The state file must hold a Singer state object, like {\"bookmarks\": {...}}.")
+            raise TapError('The state file must hold a Singer state object, like {"bookmarks": {...}}.')
         sync(args.config, catalog, state, sys.stdout, log)
     except TapError as error:
         log(f"CRITICAL {error}")

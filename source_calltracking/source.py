@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
 from airbyte_cdk.sources.declarative.checks.check_stream import evaluate_availability
@@ -44,9 +45,9 @@ logging.getLogger("airbyte.model_to_component_factory").addFilter(_SplitWindowWa
 class SourceCalltracking(YamlDeclarativeSource):
     def __init__(
         self,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        config: Optional[Mapping[str, Any]] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
+        catalog: ConfiguredAirbyteCatalog | None = None,
+        config: Mapping[str, Any] | None = None,
+        state: list[AirbyteStateMessage] | None = None,
     ) -> None:
         cdk_speedups.apply()
         config = prepared_config(config) if config is not None else None
@@ -60,7 +61,7 @@ class SourceCalltracking(YamlDeclarativeSource):
         return config
 
     @classmethod
-    def read_state(cls, state_path: str) -> List[AirbyteStateMessage]:
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
         return load_state(state_path) if state_path else []
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
@@ -81,15 +82,22 @@ class SourceCalltracking(YamlDeclarativeSource):
                 stream = _check_stream(provider, narrowed)
                 available, reason = evaluate_availability(stream, logger)
                 if not available:
-                    failures.append(for_account(_plain(provider.display_name, reason), provider.display_name,
-                                                provider.config_key if provider.config_key in ACCOUNT_BLOCKS else None, label)
-                                    if label else _plain(provider.display_name, reason))
+                    failures.append(
+                        for_account(
+                            _plain(provider.display_name, reason),
+                            provider.display_name,
+                            provider.config_key if provider.config_key in ACCOUNT_BLOCKS else None,
+                            label,
+                        )
+                        if label
+                        else _plain(provider.display_name, reason)
+                    )
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message=" ".join(failures))
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
 
-def prepared_config(config: Mapping[str, Any]) -> Dict[str, Any]:
+def prepared_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The config the manifest reads: every account completed with its block's defaults, and a key
     of this sync (see uis_directory.SYNC_KEY)."""
     prepared = with_account_defaults(config)
@@ -97,7 +105,7 @@ def prepared_config(config: Mapping[str, Any]) -> Dict[str, Any]:
     return prepared
 
 
-def _single_form_checks(provider: Provider, config: Mapping[str, Any]) -> Iterator[Tuple[Optional[str], Dict[str, Any]]]:
+def _single_form_checks(provider: Provider, config: Mapping[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
     """(how messages name the account, the config of that account in the single form), for each
     account or client of the provider's block; (None, config) for the single form itself."""
     block = config[provider.config_key]
@@ -118,7 +126,7 @@ def _check_stream(provider: Provider, config: Mapping[str, Any]):
     return next(s for s in SourceCalltracking(config=narrowed).streams(narrowed) if s.name == provider.check_stream)
 
 
-def _plain(provider_name: str, reason: Optional[str]) -> str:
+def _plain(provider_name: str, reason: str | None) -> str:
     reason = (reason or "the API did not answer as expected").strip()
     return reason if reason.startswith(provider_name) else f"{provider_name}: {reason}"
 

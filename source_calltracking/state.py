@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, List, Mapping
+from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -19,7 +20,7 @@ WHAT_TO_DO = "Reset the connection's state in Airbyte (or run without --state) t
 BOOKKEEPING_KEYS = {"state_type", "use_global_cursor", "lookback_window", "parent_state", "partition", "slices"}
 
 
-def load_state(state_path: str) -> List[AirbyteStateMessage]:
+def load_state(state_path: str) -> list[AirbyteStateMessage]:
     try:
         raw = json.loads(Path(state_path).read_text())
     except (OSError, ValueError) as error:
@@ -29,7 +30,10 @@ def load_state(state_path: str) -> List[AirbyteStateMessage]:
     if isinstance(raw, Mapping):  # the platform's legacy format: {stream name: stream state}
         if not all(isinstance(value, Mapping) for value in raw.values()):
             raise _broken("it is neither a list of state messages nor a {stream: state} object.")
-        raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}} for name, value in raw.items()]
+        raw = [
+            {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
+            for name, value in raw.items()
+        ]
     if not isinstance(raw, list):
         raise _broken("it must be a list of state messages.")
     messages = []

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional
-
 import logging
+import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from io import StringIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 from airbyte_cdk.logger import AirbyteLogFormatter
-from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, ConfiguredAirbyteCatalogSerializer as CatalogSerializer, SyncMode
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, SyncMode
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer as CatalogSerializer
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, make_file
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
-from source_calltracking.messages import keep_tracebacks_out_of_logs
-from source_calltracking.entrypoint import output_lines, source_for as build_source
+from source_calltracking.entrypoint import output_lines
+from source_calltracking.entrypoint import source_for as build_source
 from source_calltracking.masking import secret_variants
-
+from source_calltracking.messages import keep_tracebacks_out_of_logs
 from testkit.emulator.world import secrets_of
 
 
@@ -33,14 +34,14 @@ def catalog_for(streams: Iterable[str], sync_mode: SyncMode = SyncMode.increment
     return builder.build()
 
 
-def state_for(stream_states: Mapping[str, Mapping[str, Any]]) -> List[AirbyteStateMessage]:
+def state_for(stream_states: Mapping[str, Mapping[str, Any]]) -> list[AirbyteStateMessage]:
     builder = StateBuilder()
     for name, value in stream_states.items():
         builder.with_stream_state(name, value)
     return builder.build()
 
 
-def run_command(args: List[str], config: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
+def run_command(args: list[str], config: Mapping[str, Any] | None = None) -> EntrypointOutput:
     """Run one command in-process exactly as the CLI does (source built from the files, same
     entrypoint and output filter); with `config`, assert none of its credentials was printed."""
     capture = StringIO()
@@ -50,7 +51,7 @@ def run_command(args: List[str], config: Optional[Mapping[str, Any]] = None) -> 
     root.addHandler(handler)
     if "--debug" not in args:
         keep_tracebacks_out_of_logs()
-    lines: List[str] = []
+    lines: list[str] = []
     uncaught = None
     try:
         lines.extend(output_lines(build_source(args), args))
@@ -66,12 +67,21 @@ def run_command(args: List[str], config: Optional[Mapping[str, Any]] = None) -> 
     return output
 
 
-def run_read(config: Mapping[str, Any], streams: Iterable[str], state: Optional[List[AirbyteStateMessage]] = None,
-             sync_mode: SyncMode = SyncMode.incremental) -> EntrypointOutput:
+def run_read(
+    config: Mapping[str, Any],
+    streams: Iterable[str],
+    state: list[AirbyteStateMessage] | None = None,
+    sync_mode: SyncMode = SyncMode.incremental,
+) -> EntrypointOutput:
     catalog = catalog_for(streams, sync_mode)
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["read", "--config", make_file(Path(tmp) / "config.json", dict(config)),
-                "--catalog", make_file(Path(tmp) / "catalog.json", CatalogSerializer.dump(catalog))]
+        args = [
+            "read",
+            "--config",
+            make_file(Path(tmp) / "config.json", dict(config)),
+            "--catalog",
+            make_file(Path(tmp) / "catalog.json", CatalogSerializer.dump(catalog)),
+        ]
         if state is not None:
             args += ["--state", make_file(Path(tmp) / "state.json", [AirbyteStateMessageSerializer.dump(s) for s in state])]
         return run_command(args, config)
@@ -95,21 +105,21 @@ def connection_status(output: EntrypointOutput):
     return statuses[0].connectionStatus
 
 
-def records_by_stream(output: EntrypointOutput) -> Dict[str, List[dict]]:
-    out: Dict[str, List[dict]] = {}
+def records_by_stream(output: EntrypointOutput) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
     for message in output.records:
         out.setdefault(message.record.stream, []).append(message.record.data)
     return out
 
 
-def final_state(output: EntrypointOutput, stream: str) -> Dict[str, Any]:
+def final_state(output: EntrypointOutput, stream: str) -> dict[str, Any]:
     """The last state the stream emitted, as a plain dict."""
     states = [m.state.stream for m in output.state_messages if m.state.stream.stream_descriptor.name == stream]
     assert states, f"no state emitted for {stream}"
     return json.loads(json.dumps(states[-1].stream_state.__dict__, default=lambda o: o.__dict__))
 
 
-def error_messages(output: EntrypointOutput) -> List[str]:
+def error_messages(output: EntrypointOutput) -> list[str]:
     return [m.trace.error.message for m in output.errors]
 
 

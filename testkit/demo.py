@@ -21,8 +21,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 from testkit.emulator.world import build_world, world_config
 from testkit.pyairbyte_sync import postgres_settings, postgres_shown
@@ -38,42 +39,63 @@ def connector_executable() -> Path:
     return Path(sys.executable).with_name("source-calltracking")
 
 
-def pyairbyte_sync(config: Dict[str, Any], cache: Path, summary_json: Optional[Path] = None,
-                   capture: bool = False, postgres: bool = False,
-                   environment: Optional[Mapping[str, str]] = None) -> subprocess.CompletedProcess:
+def pyairbyte_sync(
+    config: dict[str, Any],
+    cache: Path,
+    summary_json: Path | None = None,
+    capture: bool = False,
+    postgres: bool = False,
+    environment: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess:
     """One PyAirbyte sync of every stream into `cache` (a DuckDB file), in the PyAirbyte venv; with `postgres`,
     into the PostgreSQL server that the PG* variables of `environment` (default: this process's) name."""
     python = ensure_venv(DEMO_VENV, PYAIRBYTE) / "python"
     with tempfile.TemporaryDirectory() as tmp:
         config_file = Path(tmp) / "config.json"
         config_file.write_text(json.dumps(config))
-        command: List[str] = [str(python), str(SYNC_SCRIPT), "--config", str(config_file),
-                              "--executable", str(connector_executable()), "--cache", str(cache)]
+        command: list[str] = [
+            str(python),
+            str(SYNC_SCRIPT),
+            "--config",
+            str(config_file),
+            "--executable",
+            str(connector_executable()),
+            "--cache",
+            str(cache),
+        ]
         if summary_json is not None:
             command += ["--summary-json", str(summary_json)]
         if postgres:
             command.append("--postgres")  # the password goes in the environment, never on a command line
         # PYTHONPATH of the connector's venv must not leak into PyAirbyte's interpreter.
-        env = {k: v for k, v in (os.environ if environment is None else environment).items()
-               if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = {
+            k: v
+            for k, v in (os.environ if environment is None else environment).items()
+            if k not in ("PYTHONPATH", "VIRTUAL_ENV")
+        }
         return subprocess.run(command, env=env, text=True, capture_output=capture)
 
 
-def postgres_unreachable(settings: Mapping[str, Any]) -> Optional[str]:
+def postgres_unreachable(settings: Mapping[str, Any]) -> str | None:
     """Why no PostgreSQL server can be reached at PGHOST:PGPORT, in a sentence, or None when one answers."""
     try:
         with socket.create_connection((settings["host"], settings["port"]), timeout=5):
             return None
     except OSError as error:
-        return (f"PostgreSQL: nothing answers on {settings['host']}:{settings['port']} ({error.strerror or error}). "
-                f"Start the server, or set PGHOST and PGPORT (and PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) to yours.")
+        return (
+            f"PostgreSQL: nothing answers on {settings['host']}:{settings['port']} ({error.strerror or error}). "
+            f"Start the server, or set PGHOST and PGPORT (and PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) to yours."
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="the DuckDB file (default: %(default)s)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="sync into PostgreSQL (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) instead of DuckDB")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="sync into PostgreSQL (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) instead of DuckDB",
+    )
     args = parser.parse_args()
     target = str(args.cache)
     if args.postgres:
@@ -85,8 +107,10 @@ def main() -> None:
     ensure_venv(DEMO_VENV, PYAIRBYTE)
     with build_world() as emulator:
         config = world_config(emulator)
-        print(f"Emulator of every vendor API on {emulator.url('').rstrip('/')}; syncing "
-              f"{', '.join(p for p in config if isinstance(config[p], dict))} through PyAirbyte into {target}")
+        print(
+            f"Emulator of every vendor API on {emulator.url('').rstrip('/')}; syncing "
+            f"{', '.join(p for p in config if isinstance(config[p], dict))} through PyAirbyte into {target}"
+        )
         sys.stdout.flush()
         done = pyairbyte_sync(config, args.cache, postgres=args.postgres)
     sys.exit(done.returncode)

@@ -30,8 +30,13 @@ from urllib.parse import quote
 
 SOURCE_NAME = "source-calltracking"
 # PostgreSQL connection settings: libpq's own variables (what psql reads too), and one for the schema.
-POSTGRES_DEFAULTS = {"PGHOST": "localhost", "PGPORT": "5432", "PGUSER": "postgres", "PGDATABASE": "postgres",
-                     "PGSCHEMA": "calltracking"}
+POSTGRES_DEFAULTS = {
+    "PGHOST": "localhost",
+    "PGPORT": "5432",
+    "PGUSER": "postgres",
+    "PGDATABASE": "postgres",
+    "PGSCHEMA": "calltracking",
+}
 
 
 def offline_environment(work_dir: Path) -> None:
@@ -54,15 +59,22 @@ def quoted(name: str) -> str:
 def postgres_settings(environ=os.environ) -> dict:
     """The PostgreSQL connection from PG* variables, with the defaults; `password` is the only secret."""
     settings = {name: environ.get(name) or default for name, default in POSTGRES_DEFAULTS.items()}
-    return {"host": settings["PGHOST"], "port": int(settings["PGPORT"]), "username": settings["PGUSER"],
-            "database": settings["PGDATABASE"], "schema_name": settings["PGSCHEMA"],
-            "password": environ.get("PGPASSWORD", "")}
+    return {
+        "host": settings["PGHOST"],
+        "port": int(settings["PGPORT"]),
+        "username": settings["PGUSER"],
+        "database": settings["PGDATABASE"],
+        "schema_name": settings["PGSCHEMA"],
+        "password": environ.get("PGPASSWORD", ""),
+    }
 
 
 def postgres_shown(settings: dict) -> str:
     """Where the tables are, for people: everything but the password."""
-    return (f"postgresql://{settings['username']}@{settings['host']}:{settings['port']}/{settings['database']}"
-            f" (schema {settings['schema_name']})")
+    return (
+        f"postgresql://{settings['username']}@{settings['host']}:{settings['port']}/{settings['database']}"
+        f" (schema {settings['schema_name']})"
+    )
 
 
 def faithful_postgres_cache_class():
@@ -109,11 +121,18 @@ def faithful_postgres_cache_class():
                 dataframe = pd.DataFrame(rows, dtype=object)
                 dataframe = dataframe.drop(columns=[c for c in dataframe.columns if c not in columns])
                 if not self._table_exists(temp_table_name):
-                    raise exceptions.PyAirbyteInternalError(message="Table does not exist after creation.",
-                                                            context={"temp_table_name": temp_table_name})
+                    raise exceptions.PyAirbyteInternalError(
+                        message="Table does not exist after creation.", context={"temp_table_name": temp_table_name}
+                    )
                 dataframe.columns = pd.Index([self.normalizer.normalize(c) for c in dataframe.columns])
-                dataframe.to_sql(temp_table_name, self.get_sql_alchemy_url(), schema=self.sql_config.schema_name,
-                                 if_exists="append", index=False, dtype=columns)
+                dataframe.to_sql(
+                    temp_table_name,
+                    self.get_sql_alchemy_url(),
+                    schema=self.sql_config.schema_name,
+                    if_exists="append",
+                    index=False,
+                    dtype=columns,
+                )
             return temp_table_name
 
     class FaithfulPostgresCache(PostgresCache):
@@ -137,8 +156,9 @@ def make_cache(cache_path: Path, postgres: bool):
             # One sentence, not a traceback, when the server refuses us (wrong password, no such database, ...). The
             # driver's message names host, port and user, never the password.
             cause = " ".join(str(getattr(error, "orig", None) or error).split())
-            sys.exit(f"PostgreSQL: could not connect to {shown}: {cause}. "
-                     f"Check PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.")
+            sys.exit(
+                f"PostgreSQL: could not connect to {shown}: {cause}. Check PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE."
+            )
     from airbyte.caches import DuckDBCache
 
     return DuckDBCache(db_path=cache_path, schema_name="main"), str(cache_path)
@@ -162,8 +182,12 @@ def sync(config: dict, executable: str, cache_path: Path, postgres: bool = False
     # Records read per stream in this run, from PyAirbyte's progress tracker (`airbyte` is pinned).
     read_counts = dict(getattr(getattr(result, "_progress_tracker", None), "stream_read_counts", {}))
 
-    summary = {"cache": shown, "kind": "postgres" if postgres else "duckdb", "records_read": result.processed_records,
-               "streams": {}}
+    summary = {
+        "cache": shown,
+        "kind": "postgres" if postgres else "duckdb",
+        "records_read": result.processed_records,
+        "streams": {},
+    }
     for name, stream in sorted(streams.items()):
         table = cache.processor.get_sql_table_name(name)
         cursor = stream.default_cursor_field[0] if stream.default_cursor_field else None
@@ -189,27 +213,38 @@ def print_summary(summary: dict, python: str) -> None:
     streams = summary["streams"]
     continued = [name for name, info in streams.items() if info["continued_from_state"]]
     if continued:
-        print(f"\nIncremental run: {len(continued)} of {len(streams)} streams continued from the state saved in "
-              f"{summary['cache']}; read {summary['records_read']} records: those since the saved cursor and, again, those "
-              f"in the lookback window (merged by primary key).")
+        print(
+            f"\nIncremental run: {len(continued)} of {len(streams)} streams continued from the state saved in "
+            f"{summary['cache']}; read {summary['records_read']} records: those since the saved cursor and, again, those "
+            f"in the lookback window (merged by primary key)."
+        )
     else:
-        print(f"\nFirst run: read the whole history of {len(streams)} streams, {summary['records_read']} records. "
-              f"Run again for an incremental sync.")
+        print(
+            f"\nFirst run: read the whole history of {len(streams)} streams, {summary['records_read']} records. "
+            f"Run again for an incremental sync."
+        )
     width = max([len("stream")] + [len(name) for name in streams])
     print(f"  {'stream':{width}}  {'rows':>7}  {'read now':>8}  {'first cursor value':25}  last cursor value")
     for name, info in streams.items():
-        print(f"  {name:{width}}  {info['rows']:>7}  {info['read_this_run']:>8}  {info['first'] or '-':25}  {info['last'] or '-'}")
+        print(
+            f"  {name:{width}}  {info['rows']:>7}  {info['read_this_run']:>8}  {info['first'] or '-':25}  {info['last'] or '-'}"
+        )
     if streams:
         first = next(iter(streams.values()))
         column = first["cursor_column"]
-        query = (f"SELECT count(*), min({column}), max({column}) FROM {first['table']}" if column
-                 else f"SELECT * FROM {first['table']} LIMIT 5")
+        query = (
+            f"SELECT count(*), min({column}), max({column}) FROM {first['table']}"
+            if column
+            else f"SELECT * FROM {first['table']} LIMIT 5"
+        )
         if summary.get("kind") == "postgres":
             schema = first["table"].split(".")[0]
-            print(f"\nStored in {summary['cache']}: one table per stream, merged by primary key. Query it with "
-                  f"(psql reads the same PG* variables, PGPASSWORD included):")
+            print(
+                f"\nStored in {summary['cache']}: one table per stream, merged by primary key. Query it with "
+                f"(psql reads the same PG* variables, PGPASSWORD included):"
+            )
             print(f"  psql -c '{query}'")
-            print(f"  psql -c \"SELECT stream_name, state_json FROM {schema}._airbyte_state\"   # the saved state")
+            print(f'  psql -c "SELECT stream_name, state_json FROM {schema}._airbyte_state"   # the saved state')
         else:
             print(f"\nStored in {summary['cache']} (DuckDB: one table per stream, schema main). Query it with:")
             connect = f"duckdb.connect('{summary['cache']}', read_only=True)"
@@ -220,10 +255,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, required=True, help="the connector config (JSON)")
     parser.add_argument("--executable", required=True, help="path of the source-calltracking executable")
-    parser.add_argument("--cache", type=Path, default=Path("demo_output/calltracking.duckdb"),
-                        help="the DuckDB file (with --postgres: the folder of PyAirbyte's logs and scratch files is its folder)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="write into PostgreSQL (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) instead of DuckDB")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("demo_output/calltracking.duckdb"),
+        help="the DuckDB file (with --postgres: the folder of PyAirbyte's logs and scratch files is its folder)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="write into PostgreSQL (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSCHEMA) instead of DuckDB",
+    )
     parser.add_argument("--summary-json", type=Path, help="also write the summary here as JSON")
     args = parser.parse_args()
     args.cache.parent.mkdir(parents=True, exist_ok=True)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import time
 import types
-from typing import List
 
 import pytest
 from airbyte_cdk.sources.streams.http import rate_limiting
 
 
 @pytest.fixture
-def retry_waits(monkeypatch) -> List[float]:
+def retry_waits(monkeypatch) -> list[float]:
     """The waits the CDK takes between retries (the strategy's wait plus its fixed extra second),
     recorded; each is slept for only 10 ms so that a test of five retries takes no minute."""
-    waits: List[float] = []
+    waits: list[float] = []
 
     def sleep(seconds: float) -> None:
         waits.append(seconds)

@@ -19,8 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "tool-requirements.txt"
@@ -45,8 +45,10 @@ def ensure_venv(path: Path, requirements: Sequence[str], announce=print) -> Path
         if marker.exists() and marker.read_text() == wanted and (path / "bin" / "python").exists():
             return path / "bin"
         started = time.monotonic()
-        announce(f"Installing {' '.join(requirements)} into {_shown(path)}/ with {python_version(python)} ({python}; once, "
-                 f"reused afterwards) ...")
+        announce(
+            f"Installing {' '.join(requirements)} into {_shown(path)}/ with {python_version(python)} ({python}; once, "
+            f"reused afterwards) ..."
+        )
         shutil.rmtree(path, ignore_errors=True)
         _install(path, requirements, python)
         marker.write_text(wanted)
@@ -65,13 +67,16 @@ def tool_python(requirements: Sequence[str]) -> str:
         if found:
             return found
     wanted = " or ".join(f"python{major}.{minor}" for major, minor in allowed)
-    raise RuntimeError(f"{', '.join(requirements)} needs Python older than {below[0]}.{below[1]}, and no {wanted} was found "
-                       f"on PATH or in pyenv: install one (e.g. `pyenv install {allowed[0][0]}.{allowed[0][1]}`).")
+    raise RuntimeError(
+        f"{', '.join(requirements)} needs Python older than {below[0]}.{below[1]}, and no {wanted} was found "
+        f"on PATH or in pyenv: install one (e.g. `pyenv install {allowed[0][0]}.{allowed[0][1]}`)."
+    )
 
 
 def python_version(python: str) -> str:
-    done = subprocess.run([python, "-c", "import sys; print('Python %d.%d.%d' % sys.version_info[:3])"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-c", "import sys; print('Python %d.%d.%d' % sys.version_info[:3])"], capture_output=True, text=True
+    )
     return done.stdout.strip() or f"Python of {python}"
 
 
@@ -81,30 +86,32 @@ def _named(requirement: str) -> str:
     return requirement.strip().lower()
 
 
-def _python_on_path(version: Tuple[int, int]) -> Optional[str]:
+def _python_on_path(version: tuple[int, int]) -> str | None:
     # A pyenv shim is on PATH for every installed version but runs only the selected ones: run it to know.
     found = shutil.which(f"python{version[0]}.{version[1]}")
     return found if found and _runs_as(found, version) else None
 
 
-def _python_from_pyenv(version: Tuple[int, int]) -> Optional[str]:
+def _python_from_pyenv(version: tuple[int, int]) -> str | None:
     pyenv = shutil.which("pyenv")
     if not pyenv:
         return None
     root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
     name = f"python{version[0]}.{version[1]}"
     candidates = glob.glob(os.path.join(root, "versions", f"{version[0]}.{version[1]}.*", "bin", name))
-    for candidate in sorted(candidates, key=lambda c: [int(p) if p.isdigit() else -1 for p in Path(c).parents[1].name.split(".")],
-                            reverse=True):
+    for candidate in sorted(
+        candidates, key=lambda c: [int(p) if p.isdigit() else -1 for p in Path(c).parents[1].name.split(".")], reverse=True
+    ):
         if _runs_as(candidate, version):
             return candidate
     return None
 
 
-def _runs_as(python: str, version: Tuple[int, int]) -> bool:
+def _runs_as(python: str, version: tuple[int, int]) -> bool:
     try:
-        done = subprocess.run([python, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [python, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0 and done.stdout.strip() == f"{version[0]}.{version[1]}"
@@ -128,7 +135,9 @@ def _run(command: Sequence[str]) -> None:
     # Output is kept for failures only: pip warns once per package about this machine's empty local indexes.
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     if done.returncode != 0:
-        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip() and "is ignored: it is neither" not in line]
+        lines = [
+            line for line in (done.stderr + done.stdout).splitlines() if line.strip() and "is ignored: it is neither" not in line
+        ]
         raise RuntimeError(f"{Path(command[0]).name} {command[1]} failed: " + " / ".join(lines[-5:]))
 
 

@@ -20,12 +20,11 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Set
 
 ACCEPTANCE_CONFIG = Path(__file__).resolve().parent.parent / "acceptance-test-config.yml"
 
 
-def messages(path: str) -> List[dict]:
+def messages(path: str) -> list[dict]:
     found = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -42,11 +41,11 @@ def messages(path: str) -> List[dict]:
     return found
 
 
-def of_type(found: List[dict], kind: str) -> List[dict]:
+def of_type(found: list[dict], kind: str) -> list[dict]:
     return [m for m in found if m["type"] == kind]
 
 
-def errors(found: List[dict]) -> List[str]:
+def errors(found: list[dict]) -> list[str]:
     return [m["trace"]["error"].get("message", "") for m in of_type(found, "TRACE") if m["trace"].get("type") == "ERROR"]
 
 
@@ -55,14 +54,14 @@ def fail(reason: str) -> None:
     sys.exit(1)
 
 
-def single(found: List[dict], kind: str) -> dict:
+def single(found: list[dict], kind: str) -> dict:
     matching = of_type(found, kind)
     if len(matching) != 1:
         fail(f"expected exactly one {kind} message, got {len(matching)} (errors: {errors(found)})")
     return matching[0]
 
 
-def stream_names(found: List[dict]) -> List[str]:
+def stream_names(found: list[dict]) -> list[str]:
     return sorted(s["name"] for s in single(found, "CATALOG")["catalog"]["streams"])
 
 
@@ -96,16 +95,20 @@ def cmd_catalog(discover_path: str) -> None:
     streams = []
     for stream in single(messages(discover_path), "CATALOG")["catalog"]["streams"]:
         incremental = "incremental" in stream.get("supported_sync_modes", [])
-        streams.append({
-            "stream": stream,
-            "sync_mode": "incremental" if incremental else "full_refresh",
-            "destination_sync_mode": "append_dedup" if stream.get("source_defined_primary_key") else "append",
-            **({"cursor_field": stream["default_cursor_field"]} if incremental and stream.get("default_cursor_field") else {}),
-        })
+        streams.append(
+            {
+                "stream": stream,
+                "sync_mode": "incremental" if incremental else "full_refresh",
+                "destination_sync_mode": "append_dedup" if stream.get("source_defined_primary_key") else "append",
+                **(
+                    {"cursor_field": stream["default_cursor_field"]} if incremental and stream.get("default_cursor_field") else {}
+                ),
+            }
+        )
     json.dump({"streams": streams}, sys.stdout)
 
 
-def documented_empty_streams() -> Set[str]:
+def documented_empty_streams() -> set[str]:
     """The `empty_streams` of acceptance-test-config.yml (streams whose API method is not offered),
     read without a YAML library: the `- name:` lines of that block."""
     names, inside = set(), False
@@ -130,7 +133,7 @@ def cmd_read(path: str, catalog_path: str) -> None:
         fail(f"read reported errors: {problems}")
     with open(catalog_path, encoding="utf-8") as handle:
         wanted = [s["stream"]["name"] for s in json.load(handle)["streams"]]
-    counts: Dict[str, int] = Counter(m["record"]["stream"] for m in of_type(found, "RECORD"))
+    counts: dict[str, int] = Counter(m["record"]["stream"] for m in of_type(found, "RECORD"))
     allowed_empty = documented_empty_streams()
     empty = [name for name in wanted if counts.get(name, 0) == 0 and name not in allowed_empty]
     if empty:
@@ -170,20 +173,31 @@ def cmd_large(path: str, summary_path: str) -> None:
     arrived = Counter(r["data"].get(id_field) for r in records)
     if arrived != expected:
         missing, extra = expected - arrived, arrived - expected
-        fail(f"{stream}: {len(records)} records, the emulator holds {sum(expected.values())}; "
-             f"{sum(missing.values())} missing (e.g. {sorted(missing)[:5]}), "
-             f"{sum(extra.values())} unexpected or repeated (e.g. {sorted(extra, key=str)[:5]})")
-    states = [m for m in of_type(found, "STATE")
-              if m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") == stream]
+        fail(
+            f"{stream}: {len(records)} records, the emulator holds {sum(expected.values())}; "
+            f"{sum(missing.values())} missing (e.g. {sorted(missing)[:5]}), "
+            f"{sum(extra.values())} unexpected or repeated (e.g. {sorted(extra, key=str)[:5]})"
+        )
+    states = [
+        m for m in of_type(found, "STATE") if m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") == stream
+    ]
     if not states:
         fail(f"no STATE message for {stream}")
-    print(f"large read: {stream}={len(records)} records, every {id_field} the emulator holds, once each; "
-          f"{len(answers)} answer(s), the largest {largest / 2**20:.1f} MiB (over the {threshold / 2**20:g} MiB "
-          f"beyond which an answer is read from a temporary file); {len(states)} state messages")
+    print(
+        f"large read: {stream}={len(records)} records, every {id_field} the emulator holds, once each; "
+        f"{len(answers)} answer(s), the largest {largest / 2**20:.1f} MiB (over the {threshold / 2**20:g} MiB "
+        f"beyond which an answer is read from a temporary file); {len(states)} state messages"
+    )
 
 
-COMMANDS = {"spec": cmd_spec, "check": cmd_check, "discover": cmd_discover, "catalog": cmd_catalog, "read": cmd_read,
-            "large": cmd_large}
+COMMANDS = {
+    "spec": cmd_spec,
+    "check": cmd_check,
+    "discover": cmd_discover,
+    "catalog": cmd_catalog,
+    "read": cmd_read,
+    "large": cmd_large,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:

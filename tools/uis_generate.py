@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any
 
 import yaml
 
@@ -28,7 +29,7 @@ FORMATS = {
 }
 
 
-def load_table(path: Path = TABLE) -> Dict[str, Dict[str, Any]]:
+def load_table(path: Path = TABLE) -> dict[str, dict[str, Any]]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -40,9 +41,9 @@ def _with_codes(description: str, codes: Any) -> str:
     return description
 
 
-def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
+def _property(field: Mapping[str, Any]) -> dict[str, Any]:
     types = [field["type"], *field.get("also", [])]
-    prop: Dict[str, Any] = {"type": types + ["null"]}
+    prop: dict[str, Any] = {"type": types + ["null"]}
     description = field.get("description", "")
     if field.get("format"):
         prop.update(FORMATS[field["format"]])
@@ -68,10 +69,18 @@ def _property(field: Mapping[str, Any]) -> Dict[str, Any]:
 
 # The main timestamp of each report, the source of `event_time_utc` (the manifest's `event_time_field`).
 EVENT_TIME_FIELDS = {
-    "get.communications_report": "date_time", "get.calls_report": "start_time", "get.call_legs_report": "start_time",
-    "get.goals_report": "date_time", "get.chats_report": "date_time", "get.chat_messages_report": "date_time",
-    "get.offline_messages_report": "date_time", "get.visitor_sessions_report": "date_time", "get.visitors_report": "first_visit",
-    "get.sales_report": "date_time", "get.financial_summary_report": "date", "get.financial_call_legs_report": "start_time",
+    "get.communications_report": "date_time",
+    "get.calls_report": "start_time",
+    "get.call_legs_report": "start_time",
+    "get.goals_report": "date_time",
+    "get.chats_report": "date_time",
+    "get.chat_messages_report": "date_time",
+    "get.offline_messages_report": "date_time",
+    "get.visitor_sessions_report": "date_time",
+    "get.visitors_report": "first_visit",
+    "get.sales_report": "date_time",
+    "get.financial_summary_report": "date",
+    "get.financial_call_legs_report": "start_time",
     "get.api_requests_report": "date_time",
 }
 
@@ -81,7 +90,7 @@ INVALID_FIELDS = {
     "type": ["object", "null"],
     "additionalProperties": True,
     "description": "Added by the connector: values the API sent with a type the schema does not allow, kept as text under "
-                   "their field name (the field itself is then null). Null when every value had its type.",
+    "their field name (the field itself is then null). Null when every value had its type.",
 }
 
 
@@ -89,24 +98,27 @@ INVALID_FIELDS = {
 USER_ID = {
     "type": ["integer", "null"],
     "description": "Added by the connector: the client user id the row was read for (uis.user_ids or uis.user_id); "
-                   "null for the token's own account.",
+    "null for the token's own account.",
 }
 EVENT_TIME_UTC = {
     "type": ["string", "null"],
     "format": "date-time",
     "description": "Added by the connector: the row's main timestamp ({field}, a time of the account's zone) as a UTC "
-                   "instant, YYYY-MM-DDThh:mm:ssZ. The same field in every dated stream of every provider.",
+    "instant, YYYY-MM-DDThh:mm:ssZ. The same field in every dated stream of every provider.",
 }
 
 
-def schema_for(method_name: str, method: Mapping[str, Any]) -> Dict[str, Any]:
-    properties: Dict[str, Any] = {}
+def schema_for(method_name: str, method: Mapping[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
     for field in list(method["fields"]) + list(method.get("added_fields", [])):
         properties[field["name"]] = _property(field)
     properties["user_id"] = USER_ID
     event_field = EVENT_TIME_FIELDS.get(method_name)
     if event_field:
-        properties["event_time_utc"] = {**EVENT_TIME_UTC, "description": EVENT_TIME_UTC["description"].format(field=f"`{event_field}`")}
+        properties["event_time_utc"] = {
+            **EVENT_TIME_UTC,
+            "description": EVENT_TIME_UTC["description"].format(field=f"`{event_field}`"),
+        }
     properties["_invalid_fields"] = INVALID_FIELDS
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -124,13 +136,14 @@ def schema_text(schema: Mapping[str, Any]) -> str:
 
 def report_fields_json(table: Mapping[str, Any]) -> str:
     """uis_fields.json: per report method, its API version and every documented top-level field."""
-    methods = {name: {"api_version": method["api_version"],
-                      "fields": [f["name"] for f in method["fields"] if not f.get("example_only")]}
-               for name, method in table.items()}
+    methods = {
+        name: {"api_version": method["api_version"], "fields": [f["name"] for f in method["fields"] if not f.get("example_only")]}
+        for name, method in table.items()
+    }
     return json.dumps(methods, indent=1, ensure_ascii=False) + "\n"
 
 
-def outputs(table: Mapping[str, Any]) -> Dict[Path, str]:
+def outputs(table: Mapping[str, Any]) -> dict[Path, str]:
     files = {SCHEMAS / f"{m['stream']}.json": schema_text(schema_for(name, m)) for name, m in table.items()}
     files[FIELDS] = report_fields_json(table)
     return files
@@ -148,8 +161,10 @@ def main() -> int:
             if not args.check:
                 path.write_text(text, encoding="utf-8")
     if args.check and stale:
-        print("Out of date with tools/uis_fields.yaml (run python tools/uis_generate.py): "
-              + ", ".join(map(str, stale)), file=sys.stderr)
+        print(
+            "Out of date with tools/uis_fields.yaml (run python tools/uis_generate.py): " + ", ".join(map(str, stale)),
+            file=sys.stderr,
+        )
         return 1
     if not args.check:
         print("updated: " + (", ".join(map(str, stale)) or "nothing"))

@@ -13,10 +13,18 @@ from source_calltracking.components.accounts import (
 
 CONFIG = {
     "start_date": "2024-01-01",
-    "ria": {"time_zone": "Europe/Kyiv", "window_days": 10,
-            "accounts": [{"name": "Dealer A", "api_key": "ka", "user_id": "1"},
-                         {"name": "Dealer B", "api_key": "kb", "user_id": "2", "time_zone": "Europe/Warsaw"}]},
-    "callkeeper": {"statuses": ["200/200"], "accounts": [{"name": "X", "api_key": "x"}, {"name": "Y", "api_key": "y", "statuses": []}]},
+    "ria": {
+        "time_zone": "Europe/Kyiv",
+        "window_days": 10,
+        "accounts": [
+            {"name": "Dealer A", "api_key": "ka", "user_id": "1"},
+            {"name": "Dealer B", "api_key": "kb", "user_id": "2", "time_zone": "Europe/Warsaw"},
+        ],
+    },
+    "callkeeper": {
+        "statuses": ["200/200"],
+        "accounts": [{"name": "X", "api_key": "x"}, {"name": "Y", "api_key": "y", "statuses": []}],
+    },
 }
 
 
@@ -48,10 +56,18 @@ def test_the_account_of_a_slice_is_found_in_its_partition_or_its_parents():
 
 
 def test_a_message_is_said_of_its_account_and_points_at_the_accounts_list():
-    message = for_account("RIA.com: the API key is disabled (API_KEY_DISABLED: see https://developers.ria.com). Check ria.api_key.",
-                          "RIA.com", "ria", "account «Dealer B»")
-    assert message == ("RIA.com, account «Dealer B»: the API key is disabled (API_KEY_DISABLED: see https://developers.ria.com). "
-                       "Check api_key of «Dealer B» in ria.accounts.")
+    message = for_account(
+        "RIA.com: the API key is disabled (API_KEY_DISABLED: see https://developers.ria.com). Check ria.api_key.",
+        "RIA.com",
+        "ria",
+        "account «Dealer B»",
+    )
+    assert message == (
+        "RIA.com, account «Dealer B»: the API key is disabled (API_KEY_DISABLED: see https://developers.ria.com). "
+        "Check api_key of «Dealer B» in ria.accounts."
+    )
     assert for_account(message, "RIA.com", "ria", "account «Dealer B»") == message  # said once, however often it is re-raised
-    assert for_account("UIS: the user may not call get.calls_report (forbidden).", "UIS", None, "client «Shop» (user_id 103)") == \
-        "UIS, client «Shop» (user_id 103): the user may not call get.calls_report (forbidden)."
+    assert (
+        for_account("UIS: the user may not call get.calls_report (forbidden).", "UIS", None, "client «Shop» (user_id 103)")
+        == "UIS, client «Shop» (user_id 103): the user may not call get.calls_report (forbidden)."
+    )

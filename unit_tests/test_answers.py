@@ -45,8 +45,15 @@ def read(content: bytes):
 
 def call(n: int) -> dict:
     # Nested lists of objects and strings that look like record boundaries, to mislead the cutter.
-    return {"call_id": n, "note": 'a "},{"call_id": 1} in a string', "tags": [{"call_id": n, "t": "x"}, {"t": "},{"}],
-            "city": "Москва ☎️", "price": n / 7, "empty": {}, "list": []}
+    return {
+        "call_id": n,
+        "note": 'a "},{"call_id": 1} in a string',
+        "tags": [{"call_id": n, "t": "x"}, {"t": "},{"}],
+        "city": "Москва ☎️",
+        "price": n / 7,
+        "empty": {},
+        "list": [],
+    }
 
 
 def test_a_small_body_is_read_into_memory_as_before():
@@ -66,7 +73,11 @@ def test_a_large_array_gives_every_record_of_a_whole_parse_and_the_filters_see_i
 
 def test_a_large_uis_page_gives_its_rows_and_keeps_the_metadata():
     rows = [{"id": n, "tags": [{"tag_id": 1, "tag_name": "},{"}], "visitor": {"id": n}} for n in range(400)]
-    page = {"jsonrpc": "2.0", "id": 1, "result": {"data": rows, "metadata": {"total_items": 123456, "limits": {"day_remaining": 5}}}}
+    page = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {"data": rows, "metadata": {"total_items": 123456, "limits": {"day_remaining": 5}}},
+    }
     records, body, spooled = read(json.dumps(page, indent=1).encode())  # spaces and newlines between tokens
     assert spooled and records == rows
     assert body == {"jsonrpc": "2.0", "id": 1, "result": {"data": [rows[0]], "metadata": page["result"]["metadata"]}}
@@ -109,7 +120,7 @@ def test_an_array_cut_off_just_after_a_nested_list_is_not_taken_for_whole():
 def test_an_answer_garbled_in_the_middle_stops_with_a_sentence_naming_the_provider():
     content = bytearray(orjson.dumps([call(n) for n in range(200)]))
     middle = len(content) // 2
-    content[middle:middle + 4] = b"@@@@"
+    content[middle : middle + 4] = b"@@@@"
     response = streamed(bytes(content))
     answer_of(response, "RIA.com")
     with pytest.raises(AirbyteTracedException) as raised:
@@ -138,19 +149,27 @@ def test_a_response_read_before_is_left_alone():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(alphabet=st.sampled_from(list('ab},{[]":\\ йц☎') + ["\n", "\u2028"]), max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
     max_leaves=10,
 )
-records = st.lists(st.dictionaries(st.sampled_from(["id", "a", "b", "tags", "x y"]), json_values, max_size=5), min_size=0, max_size=60)
+records = st.lists(
+    st.dictionaries(st.sampled_from(["id", "a", "b", "tags", "x y"]), json_values, max_size=5), min_size=0, max_size=60
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(records, st.sampled_from(["bare", "uis", "result"]), st.booleans())
 def test_any_records_come_out_as_a_whole_parse_gives_them(calls, shape, pretty):
-    document = {"bare": calls, "uis": {"jsonrpc": "2.0", "result": {"data": calls, "metadata": {"total_items": len(calls)}}},
-                "result": {"result": calls, "status": "success"}}[shape]
+    document = {
+        "bare": calls,
+        "uis": {"jsonrpc": "2.0", "result": {"data": calls, "metadata": {"total_items": len(calls)}}},
+        "result": {"result": calls, "status": "success"},
+    }[shape]
     content = json.dumps(document, indent=1 if pretty else None, ensure_ascii=False).encode()
     got, body, spooled = read(content)
     if spooled:
@@ -169,7 +188,10 @@ def test_any_cut_off_answer_is_refused_before_a_record_is_read(calls, data):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(st.dictionaries(st.sampled_from(["a", "tags", "note"]), json_values, max_size=4), min_size=30, max_size=60), st.data())
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["a", "tags", "note"]), json_values, max_size=4), min_size=30, max_size=60),
+    st.data(),
+)
 def test_any_cut_off_bare_array_of_records_is_refused_before_a_record_is_read(calls, data):
     # Records that start with the same key, as every vendor's do: their boundaries can be told from
     # a `},{` nested inside a record.

@@ -15,16 +15,20 @@ SINCE, UNTIL = utc_instant("2024-01-01T00:00:00Z"), utc_instant("2024-04-30T23:5
 
 def test_uis_rows_are_kept_by_their_time_in_the_account_zone():
     period = Period("uis", SINCE, UNTIL, "Europe/Moscow")  # UTC+3
-    kept = [period.keeps({"start_time": t}) for t in
-            ("2024-01-01 02:59:59", "2024-01-01 03:00:00", "2024-05-01 02:59:59", "2024-05-01 03:00:00")]
+    kept = [
+        period.keeps({"start_time": t})
+        for t in ("2024-01-01 02:59:59", "2024-01-01 03:00:00", "2024-05-01 02:59:59", "2024-05-01 03:00:00")
+    ]
     assert kept == [False, True, True, False]
     assert not period.keeps({"start_time": None}) and not period.keeps("not a row")
 
 
 def test_ria_calls_are_kept_by_their_kyiv_time_across_daylight_saving():
     period = Period("ria", SINCE, UNTIL, "Europe/Kyiv")  # EET (+2) in January, EEST (+3) from 31 March
-    kept = [period.keeps({"date": t}) for t in
-            ("2024-01-01T01:59:59", "2024-01-01T02:00:00", "2024-05-01T02:59:59", "2024-05-01T03:00:00")]
+    kept = [
+        period.keeps({"date": t})
+        for t in ("2024-01-01T01:59:59", "2024-01-01T02:00:00", "2024-05-01T02:59:59", "2024-05-01T03:00:00")
+    ]
     assert kept == [False, True, True, False]
 
 

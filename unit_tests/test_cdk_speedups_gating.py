@@ -28,8 +28,13 @@ def run_fresh(code: str, **env: str) -> dict:
             print(json.dumps({"off": off, "applied": [p.applied() for p in cdk_speedups.PATCHES],
                               "log": [line for line in log.getvalue().splitlines() if line.startswith("cdk_speedups:")]}))
     """)
-    done = subprocess.run([sys.executable, "-c", prologue + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **env})
+    done = subprocess.run(
+        [sys.executable, "-c", prologue + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -44,7 +49,9 @@ def test_on_another_cdk_version_every_speed_up_is_off_with_one_line_each():
     assert result["off"] == NAMES and result["applied"] == [False] * len(NAMES)
     assert result["log"] == [
         f"cdk_speedups: {name} is off: airbyte-cdk 7.40.0 is not a version it was verified on (7.39.1); "
-        "the CDK's own code runs instead." for name in NAMES]
+        "the CDK's own code runs instead."
+        for name in NAMES
+    ]
 
 
 def test_a_function_whose_signature_changed_is_left_alone():
@@ -75,9 +82,11 @@ def test_a_function_whose_signature_changed_is_left_alone():
     """)
     assert result["off"] == NAMES and result["applied"] == [False] * len(NAMES)
     assert len(result["log"]) == len(NAMES)
-    assert result["log"][0] == ("cdk_speedups: fast cursor parsing (DatetimeParser.parse) is off: the CDK's function has "
-                                "another signature now ((self, date, format, zone=), verified on (self, date, format)); "
-                                "the CDK's own code runs instead.")
+    assert result["log"][0] == (
+        "cdk_speedups: fast cursor parsing (DatetimeParser.parse) is off: the CDK's function has "
+        "another signature now ((self, date, format, zone=), verified on (self, date, format)); "
+        "the CDK's own code runs instead."
+    )
     assert all("has another signature now" in line for line in result["log"])
 
 

@@ -35,40 +35,85 @@ CASES = [
     ("start_date in the future", with_(start_date="2999-01-01"), "`start_date` (2999-01-01) is in the future."),
     ("end before start", with_(end_date="2023-12-31"), "`end_date` (2023-12-31) is before `start_date` (2024-01-01)."),
     ("no provider block", with_(callkeeper_calltracking=None), "No provider is configured"),
-    ("empty provider block", with_(callkeeper_calltracking={}),
-     "`callkeeper_calltracking.api_key` is required (for several accounts, list them in `callkeeper_calltracking.accounts` instead)."),
+    (
+        "empty provider block",
+        with_(callkeeper_calltracking={}),
+        "`callkeeper_calltracking.api_key` is required "
+        "(for several accounts, list them in `callkeeper_calltracking.accounts` instead).",
+    ),
     ("empty key", with_(callkeeper_calltracking__api_key=""), "`callkeeper_calltracking.api_key` must not be empty."),
-    ("key with spaces", with_(callkeeper_calltracking__api_key=" a1b2c3d4e5f6g7h8 "), "`callkeeper_calltracking.api_key` has spaces around it"),
+    (
+        "key with spaces",
+        with_(callkeeper_calltracking__api_key=" a1b2c3d4e5f6g7h8 "),
+        "`callkeeper_calltracking.api_key` has spaces around it",
+    ),
     ("wrong type of key", with_(callkeeper_calltracking__api_key=12345), "`callkeeper_calltracking.api_key` must be text."),
     ("wrong type of lookback", with_(lookback_window_days="two"), "`lookback_window_days` must be a whole number (got 'two')."),
     ("negative lookback", with_(lookback_window_days=-1), "`lookback_window_days` must be at least 0 (got -1)."),
-    ("provider block not an object", with_(callkeeper_calltracking="key"), "`callkeeper_calltracking` must be a block of settings"),
+    (
+        "provider block not an object",
+        with_(callkeeper_calltracking="key"),
+        "`callkeeper_calltracking` must be a block of settings",
+    ),
     ("unknown top-level key", with_(start_dat="2024-01-01"), "`start_dat` is not a setting of this connector"),
     ("unknown key in a block", with_(callkeeper_calltracking__apikey="x"), "`callkeeper_calltracking.apikey` is not a setting"),
     ("bad base_url", with_(callkeeper_calltracking__base_url="ckct.ru/api"), "`callkeeper_calltracking.base_url` must look like"),
-    ("base_url without host", with_(callkeeper_calltracking__base_url="https://"), "`callkeeper_calltracking.base_url` must be an http(s) URL"),
+    (
+        "base_url without host",
+        with_(callkeeper_calltracking__base_url="https://"),
+        "`callkeeper_calltracking.base_url` must be an http(s) URL",
+    ),
     ("concurrency too high", with_(concurrency_level=100), "`concurrency_level` must be at most 16 (got 100)."),
     ("not an object", ["start_date"], "it must be a JSON object."),
-    ("accounts beside the block's own key",
-     with_(callkeeper_calltracking__accounts=[{"name": "A", "api_key": "k1k1k1k1k1k1k1k1"}]),
-     "`callkeeper_calltracking` has both `api_key` and `accounts`"),
-    ("an account without its key", {**with_(callkeeper_calltracking=None), "ria": {"accounts": [{"name": "A", "user_id": "1"}]}},
-     "`ria.accounts[1].api_key` is required."),
-    ("two accounts of one name", {**with_(callkeeper_calltracking=None), "callkeeper": {"accounts": [
-        {"name": "Shop", "api_key": "a" * 32}, {"name": "Shop", "api_key": "b" * 32}]}},
-     "`callkeeper.accounts` names 'Shop' more than once"),
-    ("an unknown key in an account", {**with_(callkeeper_calltracking=None), "callkeeper": {"accounts": [
-        {"name": "Shop", "api_key": "a" * 32, "timezone": "Europe/Moscow"}]}},
-     "`callkeeper.accounts[1].timezone` is not a setting of this connector"),
-    ("an account's unknown time zone", {**with_(callkeeper_calltracking=None), "ria": {"accounts": [
-        {"name": "A", "api_key": "k", "user_id": "1", "time_zone": "Europe/Kiev2"}]}},
-     "`ria.accounts[1].time_zone` must be an IANA time zone"),
-    ("a RIA.com block without user_id", {**with_(callkeeper_calltracking=None), "ria": {"api_key": "k"}},
-     "`ria.user_id` is required (for several accounts, list them in `ria.accounts` instead)."),
-    ("user_ids neither a list nor all", {**with_(callkeeper_calltracking=None), "uis": {"access_token": "t", "user_ids": "every"}},
-     '`uis.user_ids` must be a list of client user ids (whole numbers) or "all"'),
-    ("user_id beside user_ids", {**with_(callkeeper_calltracking=None), "uis": {"access_token": "t", "user_id": 5, "user_ids": [5, 6]}},
-     "`uis.user_id` and `uis.user_ids` are both set"),
+    (
+        "accounts beside the block's own key",
+        with_(callkeeper_calltracking__accounts=[{"name": "A", "api_key": "k1k1k1k1k1k1k1k1"}]),
+        "`callkeeper_calltracking` has both `api_key` and `accounts`",
+    ),
+    (
+        "an account without its key",
+        {**with_(callkeeper_calltracking=None), "ria": {"accounts": [{"name": "A", "user_id": "1"}]}},
+        "`ria.accounts[1].api_key` is required.",
+    ),
+    (
+        "two accounts of one name",
+        {
+            **with_(callkeeper_calltracking=None),
+            "callkeeper": {"accounts": [{"name": "Shop", "api_key": "a" * 32}, {"name": "Shop", "api_key": "b" * 32}]},
+        },
+        "`callkeeper.accounts` names 'Shop' more than once",
+    ),
+    (
+        "an unknown key in an account",
+        {
+            **with_(callkeeper_calltracking=None),
+            "callkeeper": {"accounts": [{"name": "Shop", "api_key": "a" * 32, "timezone": "Europe/Moscow"}]},
+        },
+        "`callkeeper.accounts[1].timezone` is not a setting of this connector",
+    ),
+    (
+        "an account's unknown time zone",
+        {
+            **with_(callkeeper_calltracking=None),
+            "ria": {"accounts": [{"name": "A", "api_key": "k", "user_id": "1", "time_zone": "Europe/Kiev2"}]},
+        },
+        "`ria.accounts[1].time_zone` must be an IANA time zone",
+    ),
+    (
+        "a RIA.com block without user_id",
+        {**with_(callkeeper_calltracking=None), "ria": {"api_key": "k"}},
+        "`ria.user_id` is required (for several accounts, list them in `ria.accounts` instead).",
+    ),
+    (
+        "user_ids neither a list nor all",
+        {**with_(callkeeper_calltracking=None), "uis": {"access_token": "t", "user_ids": "every"}},
+        '`uis.user_ids` must be a list of client user ids (whole numbers) or "all"',
+    ),
+    (
+        "user_id beside user_ids",
+        {**with_(callkeeper_calltracking=None), "uis": {"access_token": "t", "user_id": 5, "user_ids": [5, 6]}},
+        "`uis.user_id` and `uis.user_ids` are both set",
+    ),
 ]
 
 

@@ -51,7 +51,9 @@ def test_settings_name_real_config_keys_with_their_types():
             continue  # a provider this branch's spec does not have yet (see CONTRACT.md)
         assert name in fields, f"meltano.yml setting {name} is not in the connector's spec"
         field = fields[name]
-        declared = field["type"] if "type" in field else [option["type"] for option in field["oneOf"]]  # uis.user_ids: a list or "all"
+        declared = (
+            field["type"] if "type" in field else [option["type"] for option in field["oneOf"]]
+        )  # uis.user_ids: a list or "all"
         types = declared if isinstance(declared, list) else [declared]
         if setting["kind"] != "password":
             assert setting["kind"] in set().union(*(kinds.get(t, set()) for t in types)), name

@@ -5,9 +5,9 @@ import json
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calltracking.messages import ReadableOutput
 from source_calltracking.entrypoint import RecordBatcher
 from source_calltracking.masking import secret_variants
+from source_calltracking.messages import ReadableOutput
 
 
 def trace(message, stream=None, failure_type="config_error"):
@@ -44,7 +44,7 @@ class CountingStream:
 
 
 def record(n):
-    return '{"type":"RECORD","record":{"stream":"s","data":{"n":%d},"emitted_at":1}}' % n
+    return f'{{"type":"RECORD","record":{{"stream":"s","data":{{"n":{n}}},"emitted_at":1}}}}'
 
 
 def test_records_are_written_in_batches_and_a_state_never_waits_behind_them():
@@ -73,21 +73,36 @@ def test_a_log_line_is_written_at_once():
 
 def test_repeated_stream_failures_are_told_once_and_summarised():
     output = ReadableOutput()
-    lines = [trace("UIS: the token is invalid.", "uis_calls"), trace("UIS: the token is invalid.", "uis_calls"),
-             trace("RIA.com: quota used up.", "ria_calls", "transient_error"), '{"type":"RECORD","record":{}}']
+    lines = [
+        trace("UIS: the token is invalid.", "uis_calls"),
+        trace("UIS: the token is invalid.", "uis_calls"),
+        trace("RIA.com: quota used up.", "ria_calls", "transient_error"),
+        '{"type":"RECORD","record":{}}',
+    ]
     printed = list(output.lines(lines))
     assert len(printed) == 3
     assert all("stack_trace" not in line for line in printed[:2])
-    error = AirbyteTracedException(message="During the sync, the following streams did not sync successfully: ...",
-                                   failure_type=FailureType.config_error)
+    error = AirbyteTracedException(
+        message="During the sync, the following streams did not sync successfully: ...", failure_type=FailureType.config_error
+    )
     output.summarise(error)
-    assert error.message == ("The sync did not finish. UIS: the token is invalid (stream uis_calls). "
-                             "RIA.com: quota used up (stream ria_calls).")
+    assert error.message == (
+        "The sync did not finish. UIS: the token is invalid (stream uis_calls). RIA.com: quota used up (stream ria_calls)."
+    )
     assert error.failure_type == FailureType.system_error  # not every failure was the user's config
 
 
 def test_tracebacks_are_cut_from_log_lines_unless_debug():
-    line = json.dumps({"type": "LOG", "log": {"level": "ERROR", "message": "Exception while syncing stream x\nTraceback (most recent call last):\n  File a\nValueError: boom"}}, separators=(",", ":"))
+    line = json.dumps(
+        {
+            "type": "LOG",
+            "log": {
+                "level": "ERROR",
+                "message": "Exception while syncing stream x\nTraceback (most recent call last):\n  File a\nValueError: boom",
+            },
+        },
+        separators=(",", ":"),
+    )
     quiet = json.loads(next(ReadableOutput().lines([line])))["log"]["message"]
     assert quiet == "Exception while syncing stream x ValueError: boom (run with --debug for the traceback)"
     assert next(ReadableOutput(debug=True).lines([line])) == line

@@ -19,8 +19,11 @@ def read_check(tmp_path, counts):
         lines.append({"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}}}})
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     (tmp_path / "read.out").write_text("\n".join(json.dumps(line) for line in lines))
-    return subprocess.run([sys.executable, str(SCRIPT), "read", str(tmp_path / "read.out"), str(tmp_path / "catalog.json")],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "read", str(tmp_path / "read.out"), str(tmp_path / "catalog.json")],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_a_stream_without_records_fails_the_read_check(tmp_path):

@@ -19,9 +19,14 @@ AIRBYTE_CATALOG = {
     "streams": [
         {
             "name": "calls",
-            "json_schema": {"type": "object", "properties": {"record_id": {"type": ["string", "null"]},
-                                                             "call_datetime": {"type": ["string", "null"]},
-                                                             "phone": {"type": ["string", "null"]}}},
+            "json_schema": {
+                "type": "object",
+                "properties": {
+                    "record_id": {"type": ["string", "null"]},
+                    "call_datetime": {"type": ["string", "null"]},
+                    "phone": {"type": ["string", "null"]},
+                },
+            },
             "supported_sync_modes": ["full_refresh", "incremental"],
             "source_defined_cursor": True,
             "default_cursor_field": ["call_datetime"],
@@ -29,7 +34,10 @@ AIRBYTE_CATALOG = {
         },
         {
             "name": "user",
-            "json_schema": {"type": "object", "properties": {"id": {"type": ["integer", "null"]}, "name": {"type": ["string", "null"]}}},
+            "json_schema": {
+                "type": "object",
+                "properties": {"id": {"type": ["integer", "null"]}, "name": {"type": ["string", "null"]}},
+            },
             "supported_sync_modes": ["full_refresh"],
             "source_defined_primary_key": [["id"]],
         },
@@ -61,14 +69,25 @@ def test_discover_gives_keys_replication_keys_and_property_metadata():
     assert calls["key_properties"] == ["record_id"] and user["key_properties"] == ["id"]
     assert calls["schema"] == AIRBYTE_CATALOG["streams"][0]["json_schema"]
     assert calls["replication_method"] == INCREMENTAL and calls["replication_key"] == "call_datetime"
-    assert top_metadata(calls) == {"inclusion": "available", "selected-by-default": True,
-                                   "table-key-properties": ["record_id"], "valid-replication-keys": ["call_datetime"]}
-    assert top_metadata(user) == {"inclusion": "available", "selected-by-default": True,
-                                  "table-key-properties": ["id"], "forced-replication-method": FULL_TABLE}
+    assert top_metadata(calls) == {
+        "inclusion": "available",
+        "selected-by-default": True,
+        "table-key-properties": ["record_id"],
+        "valid-replication-keys": ["call_datetime"],
+    }
+    assert top_metadata(user) == {
+        "inclusion": "available",
+        "selected-by-default": True,
+        "table-key-properties": ["id"],
+        "forced-replication-method": FULL_TABLE,
+    }
     assert user["replication_method"] == FULL_TABLE and "replication_key" not in user
     inclusion = {tuple(m["breadcrumb"]): m["metadata"]["inclusion"] for m in calls["metadata"] if m["breadcrumb"]}
-    assert inclusion == {("properties", "record_id"): "automatic", ("properties", "call_datetime"): "automatic",
-                         ("properties", "phone"): "available"}
+    assert inclusion == {
+        ("properties", "record_id"): "automatic",
+        ("properties", "call_datetime"): "automatic",
+        ("properties", "phone"): "available",
+    }
 
 
 # ---- selection --------------------------------------------------------------------------------
@@ -135,8 +154,12 @@ def test_deselected_properties_leave_schema_and_records_but_automatic_ones_stay(
     assert selection.dropped == {"phone"}
     assert list(selection.singer_schema()["properties"]) == ["record_id", "call_datetime"]
     translator = Translator([selection])
-    record = translator.translate({"type": "RECORD", "record": {"stream": "calls", "emitted_at": 0,
-                                                                 "data": {"record_id": "1", "call_datetime": "x", "phone": "7999"}}})
+    record = translator.translate(
+        {
+            "type": "RECORD",
+            "record": {"stream": "calls", "emitted_at": 0, "data": {"record_id": "1", "call_datetime": "x", "phone": "7999"}},
+        }
+    )
     assert record["record"] == {"record_id": "1", "call_datetime": "x"}
 
 
@@ -144,7 +167,9 @@ def test_deselected_properties_leave_schema_and_records_but_automatic_ones_stay(
 def test_configured_catalog_for_the_airbyte_source():
     configured = airbyte_configured_catalog(selected_streams(discovered()))
     assert [(s["stream"]["name"], s["sync_mode"], s.get("cursor_field")) for s in configured["streams"]] == [
-        ("calls", "incremental", ["call_datetime"]), ("user", "full_refresh", None)]
+        ("calls", "incremental", ["call_datetime"]),
+        ("user", "full_refresh", None),
+    ]
     calls = configured["streams"][0]["stream"]
     assert calls["source_defined_primary_key"] == [["record_id"]] and calls["default_cursor_field"] == ["call_datetime"]
     assert calls["supported_sync_modes"] == ["full_refresh", "incremental"]
@@ -155,7 +180,11 @@ def test_singer_bookmarks_become_airbyte_stream_states_for_incremental_streams_o
     streams = selected_streams(discovered())
     state = {"bookmarks": {"calls": {"call_datetime": "2024-04-01 00:00:00"}, "user": {"x": 1}, "gone": {"y": 2}}}
     assert airbyte_state(state, streams) == [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "calls"}, "stream_state": {"call_datetime": "2024-04-01 00:00:00"}}}]
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": "calls"}, "stream_state": {"call_datetime": "2024-04-01 00:00:00"}},
+        }
+    ]
     assert airbyte_state({}, streams) == []
 
 
@@ -163,10 +192,20 @@ def test_singer_bookmarks_become_airbyte_stream_states_for_incremental_streams_o
 def test_schema_messages_carry_key_and_bookmark_properties():
     translator = Translator(selected_streams(discovered()))
     assert translator.schema_messages() == [
-        {"type": "SCHEMA", "stream": "calls", "schema": AIRBYTE_CATALOG["streams"][0]["json_schema"],
-         "key_properties": ["record_id"], "bookmark_properties": ["call_datetime"]},
-        {"type": "SCHEMA", "stream": "user", "schema": AIRBYTE_CATALOG["streams"][1]["json_schema"],
-         "key_properties": ["id"], "bookmark_properties": []},
+        {
+            "type": "SCHEMA",
+            "stream": "calls",
+            "schema": AIRBYTE_CATALOG["streams"][0]["json_schema"],
+            "key_properties": ["record_id"],
+            "bookmark_properties": ["call_datetime"],
+        },
+        {
+            "type": "SCHEMA",
+            "stream": "user",
+            "schema": AIRBYTE_CATALOG["streams"][1]["json_schema"],
+            "key_properties": ["id"],
+            "bookmark_properties": [],
+        },
     ]
 
 
@@ -176,18 +215,23 @@ def test_state_round_trip_keeps_other_streams_bookmarks_and_ignores_full_table_s
     translator = Translator(selected_streams(discovered()), given)
     assert translator.translate(state_message("user", {"__ab_no_cursor_state_message": True})) is None
     singer = translator.translate(state_message("calls", {"call_datetime": "2024-04-30 22:50:17"}))
-    assert singer == {"type": "STATE", "value": {"bookmarks": {"calls": {"call_datetime": "2024-04-30 22:50:17"},
-                                                               "not_synced_now": {"c": "keep me"}}}}
+    assert singer == {
+        "type": "STATE",
+        "value": {"bookmarks": {"calls": {"call_datetime": "2024-04-30 22:50:17"}, "not_synced_now": {"c": "keep me"}}},
+    }
     assert given == original
     # What the tap printed is what it accepts back: the same Airbyte state goes to the source.
     assert airbyte_state(singer["value"], selected_streams(discovered()))[0]["stream"]["stream_state"] == {
-        "call_datetime": "2024-04-30 22:50:17"}
+        "call_datetime": "2024-04-30 22:50:17"
+    }
 
 
 def test_records_logs_and_errors():
     logged = []
     translator = Translator(selected_streams(discovered()), log=logged.append)
-    record = translator.translate({"type": "RECORD", "record": {"stream": "user", "data": {"id": 1}, "emitted_at": 1714521600123}})
+    record = translator.translate(
+        {"type": "RECORD", "record": {"stream": "user", "data": {"id": 1}, "emitted_at": 1714521600123}}
+    )
     assert record == {"type": "RECORD", "stream": "user", "record": {"id": 1}, "time_extracted": "2024-05-01T00:00:00.123Z"}
     assert translator.translate({"type": "RECORD", "record": {"stream": "unselected", "data": {}, "emitted_at": 1}}) is None
     assert translator.translate({"type": "LOG", "log": {"level": "WARN", "message": "slow"}}) is None
@@ -210,7 +254,10 @@ def test_sync_without_selected_streams_prints_nothing(tmp_path):
 
 
 def state_message(stream, value):
-    return {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": value}}}
+    return {
+        "type": "STATE",
+        "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": value}},
+    }
 
 
 def test_legacy_property_deselection_and_unsupported_properties():

@@ -9,8 +9,15 @@ RESOURCES = Path(__file__).parent / "resources"
 
 
 def ria_migration(config=None):
-    return CursorToEventTimeUtc(config=config or {"ria": {}}, parameters={
-        "old_cursor_field": "date", "config_block": "ria", "time_zone_key": "time_zone", "default_time_zone": "Europe/Kyiv"})
+    return CursorToEventTimeUtc(
+        config=config or {"ria": {}},
+        parameters={
+            "old_cursor_field": "date",
+            "config_block": "ria",
+            "time_zone_key": "time_zone",
+            "default_time_zone": "Europe/Kyiv",
+        },
+    )
 
 
 def uis_migration(field="start_time"):
@@ -22,7 +29,9 @@ def test_a_ria_day_becomes_its_first_moment_in_kyiv():
     assert migration.should_migrate({"date": "2024-04-30"})
     assert migration.migrate({"date": "2024-04-30"}) == {"event_time_utc": "2024-04-29T21:00:00Z"}  # Kyiv is UTC+3 in summer
     assert migration.migrate({"date": "2024-01-15"}) == {"event_time_utc": "2024-01-14T22:00:00Z"}
-    assert ria_migration({"ria": {"time_zone": "UTC"}}).migrate({"date": "2024-01-15"}) == {"event_time_utc": "2024-01-15T00:00:00Z"}
+    assert ria_migration({"ria": {"time_zone": "UTC"}}).migrate({"date": "2024-01-15"}) == {
+        "event_time_utc": "2024-01-15T00:00:00Z"
+    }
 
 
 def test_a_uis_local_time_of_an_unknown_zone_moves_back_by_the_widest_offset():
@@ -32,16 +41,27 @@ def test_a_uis_local_time_of_an_unknown_zone_moves_back_by_the_widest_offset():
 
 def test_a_substream_state_is_migrated_with_its_parent():
     migration = uis_migration("date_time")
-    old = {"state": {"date_time": "2024-04-30 04:38:53"}, "parent_state": {"uis_chats": {"date_time": "2024-04-30 04:38:23"}},
-           "use_global_cursor": True, "lookback_window": 1}
+    old = {
+        "state": {"date_time": "2024-04-30 04:38:53"},
+        "parent_state": {"uis_chats": {"date_time": "2024-04-30 04:38:23"}},
+        "use_global_cursor": True,
+        "lookback_window": 1,
+    }
     assert migration.should_migrate(old)
-    assert migration.migrate(old) == {"state": {"event_time_utc": "2024-04-29T14:38:53Z"}, "use_global_cursor": True,
-                                      "parent_state": {"uis_chats": {"event_time_utc": "2024-04-29T14:38:23Z"}}, "lookback_window": 1}
+    assert migration.migrate(old) == {
+        "state": {"event_time_utc": "2024-04-29T14:38:53Z"},
+        "use_global_cursor": True,
+        "parent_state": {"uis_chats": {"event_time_utc": "2024-04-29T14:38:23Z"}},
+        "lookback_window": 1,
+    }
 
 
 def test_a_state_already_migrated_is_left_alone():
-    for migration, state in ((ria_migration(), {"event_time_utc": "2024-04-29T21:00:00Z"}), (uis_migration(), {}),
-                             (uis_migration(), {"states": [{"partition": {"user_id": 1}, "cursor": {"event_time_utc": "x"}}]})):
+    for migration, state in (
+        (ria_migration(), {"event_time_utc": "2024-04-29T21:00:00Z"}),
+        (uis_migration(), {}),
+        (uis_migration(), {"states": [{"partition": {"user_id": 1}, "cursor": {"event_time_utc": "x"}}]}),
+    ):
         assert not migration.should_migrate(state)
 
 
@@ -55,8 +75,12 @@ def test_the_ckct_streams_of_the_0_1_0_state_file_need_no_migration():
 
 def test_a_new_account_starts_from_start_date_not_from_the_others_cursor():
     migration = EveryAccountFromItsOwnState()
-    state = {"use_global_cursor": False, "lookback_window": 1, "state": {"event_time_utc": "2024-04-30T00:00:00Z"},
-             "states": [{"partition": {"account": "A"}, "cursor": {"event_time_utc": "2024-04-30T00:00:00Z"}}]}
+    state = {
+        "use_global_cursor": False,
+        "lookback_window": 1,
+        "state": {"event_time_utc": "2024-04-30T00:00:00Z"},
+        "states": [{"partition": {"account": "A"}, "cursor": {"event_time_utc": "2024-04-30T00:00:00Z"}}],
+    }
     assert migration.should_migrate(state)
     assert migration.migrate(state) == {"use_global_cursor": False, "states": state["states"]}
     assert not migration.should_migrate(migration.migrate(state))
@@ -71,8 +95,12 @@ def test_a_single_account_state_is_not_given_to_every_account():
 
 def test_the_parents_global_cursor_goes_too():
     migration = EveryAccountFromItsOwnState()
-    parent = {"states": [{"partition": {"user_id": 1}, "cursor": {"event_time_utc": "2024-04-01T00:00:00Z"}}],
-              "state": {"event_time_utc": "2024-04-01T00:00:00Z"}, "lookback_window": 1, "use_global_cursor": False}
+    parent = {
+        "states": [{"partition": {"user_id": 1}, "cursor": {"event_time_utc": "2024-04-01T00:00:00Z"}}],
+        "state": {"event_time_utc": "2024-04-01T00:00:00Z"},
+        "lookback_window": 1,
+        "use_global_cursor": False,
+    }
     state = {"state": {"event_time_utc": "2024-04-01T00:00:00Z"}, "parent_state": {"uis_chats": parent}}
     assert migration.should_migrate(state)
     migrated = migration.migrate(state)

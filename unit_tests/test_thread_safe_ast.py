@@ -10,7 +10,6 @@ thread, and importing the package installs it.
 from __future__ import annotations
 
 import ast
-import sys
 import threading
 
 import pytest
@@ -26,8 +25,6 @@ def test_the_lock_is_for_exactly_the_releases_without_the_fix():
     assert not thread_safe_ast.has_the_race((3, 11, 8)) and not thread_safe_ast.has_the_race((3, 12, 2))
     assert not thread_safe_ast.has_the_race((3, 13, 0)) and not thread_safe_ast.has_the_race((3, 10, 14))
     assert getattr(ast.parse, "_serialised", False) == thread_safe_ast.has_the_race()
-
-
 
 
 @needs_the_lock

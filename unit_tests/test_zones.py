@@ -24,7 +24,11 @@ from source_calltracking.components.zones import LocalClock, clock, utc_text
         ("Europe/Kyiv", "2024-10-27 03:30:00", "2024-10-27T00:30:00Z"),
         ("Europe/Kyiv", "2024-10-27 04:00:00", "2024-10-27T02:00:00Z"),
         ("Europe/Berlin", "2024-10-27 02:15:00", "2024-10-27T00:15:00Z"),
-        ("Australia/Lord_Howe", "2024-04-07 01:45:00", "2024-04-06T14:45:00Z"),  # a half-hour change (+11 to +10:30), first occurrence
+        (
+            "Australia/Lord_Howe",
+            "2024-04-07 01:45:00",
+            "2024-04-06T14:45:00Z",
+        ),  # a half-hour change (+11 to +10:30), first occurrence
         ("UTC", "2024-02-29T23:59:59", "2024-02-29T23:59:59Z"),
     ],
 )

@@ -65,7 +65,7 @@ def as_cursor(utc_z):
 
 
 def since_lookback(cursor):
-    moment = dt.datetime.strptime(cursor, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(cursor, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     return (moment - LOOKBACK).isoformat()
 
 
@@ -109,8 +109,9 @@ def test_an_incremental_round_trip_per_account_loses_and_repeats_nothing_outside
         before = cursors(states[stream])
         for name in ("A", "B"):
             assert got[name] == truth(emulator, stream, name, since=since_lookback(before[name])), (stream, name)
-        assert cursors(final_state(second, stream)) == {name: as_cursor(max(truth(emulator, stream, name).values()))
-                                                        for name in ("A", "B")}, stream
+        assert cursors(final_state(second, stream)) == {
+            name: as_cursor(max(truth(emulator, stream, name).values())) for name in ("A", "B")
+        }, stream
 
 
 def test_adding_an_account_keeps_the_state_of_the_first_and_reads_the_new_one_from_start_date(emulator):

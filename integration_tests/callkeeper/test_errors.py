@@ -11,8 +11,15 @@ from testkit.emulator.world import CALLKEEPER_API_KEY
 
 
 def test_a_server_error_is_retried(emulator):
-    emulator.faults.add(Fault("callkeeper", "response", times=1, response=Response(503, b"<html>busy</html>", "text/html"),
-                              match=lambda r: r.path == "/getCallsInfo"))
+    emulator.faults.add(
+        Fault(
+            "callkeeper",
+            "response",
+            times=1,
+            response=Response(503, b"<html>busy</html>", "text/html"),
+            match=lambda r: r.path == "/getCallsInfo",
+        )
+    )
     output = run_read(ck_config(emulator, window_days=62), ["callkeeper_calls"])
     assert not output.errors
     assert len(output.records) == 1500
@@ -26,25 +33,48 @@ KEY_HINT = "Check callkeeper.api_key."
 ERROR_CASES = pytest.mark.parametrize(
     "setup,message,failure_type",
     [
-        (lambda v, c: c["callkeeper"].update(api_key="1" * 32),
-         f"CallKeeper: the API key was not accepted (Not the correct key api). {KEY_HINT}", "config_error"),
-        (lambda v, c: v.unknown_user_keys.add(CALLKEEPER_API_KEY),
-         f"CallKeeper: the API key belongs to no known user (Unknown user). {KEY_HINT}", "config_error"),
-        (lambda v, c: c["callkeeper"].update(api_key="not-a-key"),
-         "CallKeeper: the API key has the wrong format (Apiak or Hash shorter or longer then was required or not "
-         "hexadecimal). Check callkeeper.api_key: it is the hexadecimal key from the Profile tab of the CallKeeper account.",
-         "config_error"),
-        (lambda v, c: setattr(v, "host_allowed", False),
-         "CallKeeper: requests from this host are not authorised (Unauthorized host!). Add the connector's host to the "
-         "authorised hosts in the CallKeeper account (Profile), or turn the host check off there.", "config_error"),
-        (lambda v, c: setattr(v, "widget_disabled", True),
-         "CallKeeper: the widget is disabled (The widget is disabled). Enable it in the CallKeeper account.", "config_error"),
-        (lambda v, c: setattr(v, "forced_error", "type"),
-         "CallKeeper: the API rejected the request (Wrong data type!).", "system_error"),
-        (lambda v, c: setattr(v, "forced_error", "not_enough"),
-         "CallKeeper: the API rejected the request (Not enough values).", "system_error"),
-        (lambda v, c: setattr(v, "forced_error", "mismatched"),
-         "CallKeeper: the API rejected the request (Mismatched request!).", "system_error"),
+        (
+            lambda v, c: c["callkeeper"].update(api_key="1" * 32),
+            f"CallKeeper: the API key was not accepted (Not the correct key api). {KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: v.unknown_user_keys.add(CALLKEEPER_API_KEY),
+            f"CallKeeper: the API key belongs to no known user (Unknown user). {KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: c["callkeeper"].update(api_key="not-a-key"),
+            "CallKeeper: the API key has the wrong format (Apiak or Hash shorter or longer then was required or not "
+            "hexadecimal). Check callkeeper.api_key: it is the hexadecimal key from the Profile tab of the CallKeeper account.",
+            "config_error",
+        ),
+        (
+            lambda v, c: setattr(v, "host_allowed", False),
+            "CallKeeper: requests from this host are not authorised (Unauthorized host!). Add the connector's host to the "
+            "authorised hosts in the CallKeeper account (Profile), or turn the host check off there.",
+            "config_error",
+        ),
+        (
+            lambda v, c: setattr(v, "widget_disabled", True),
+            "CallKeeper: the widget is disabled (The widget is disabled). Enable it in the CallKeeper account.",
+            "config_error",
+        ),
+        (
+            lambda v, c: setattr(v, "forced_error", "type"),
+            "CallKeeper: the API rejected the request (Wrong data type!).",
+            "system_error",
+        ),
+        (
+            lambda v, c: setattr(v, "forced_error", "not_enough"),
+            "CallKeeper: the API rejected the request (Not enough values).",
+            "system_error",
+        ),
+        (
+            lambda v, c: setattr(v, "forced_error", "mismatched"),
+            "CallKeeper: the API rejected the request (Mismatched request!).",
+            "system_error",
+        ),
     ],
     ids=["403-key", "412-user", "417-format", "401-host", "710-widget", "406-type", "409-values", "404-request"],
 )

@@ -55,10 +55,12 @@ def latest_date(records):
 
 def on(stream, window_from=None):
     """A fault match: the requests of one stream's method (and, given, one window)."""
+
     def match(request):
         if request.path != "/" + METHODS[stream]:
             return False
         return window_from is None or window_start(request).startswith(window_from)
+
     return match
 
 
@@ -95,8 +97,9 @@ def assert_one_clear_failure(output, stream, message, failure_type):
 def resume(emulator, first, config, streams=STREAMS):
     """The next sync from the first one's last states, faults cleared; the union of ids per stream."""
     emulator.faults.clear()
-    states = {s: final_state(first, s) for s in streams
-              if any(m.state.stream.stream_descriptor.name == s for m in first.state_messages)}
+    states = {
+        s: final_state(first, s) for s in streams if any(m.state.stream.stream_descriptor.name == s for m in first.state_messages)
+    }
     second = run_read(config, streams, state=state_for(states) if states else None)
     assert not second.errors, error_messages(second)
     return {s: set(ids_of(first, s)) | set(ids_of(second, s)) for s in streams}
@@ -108,7 +111,9 @@ TRANSIENT = {
     "429 without Retry-After": dict(kind="response", times=2, response=Response(429, b"Too Many Requests", "text/plain")),
     "429 with Retry-After": dict(kind="response", times=1, response=Response(429, b"{}", headers={"Retry-After": "7"})),
     "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": dict(kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")),
+    "502 HTML page": dict(
+        kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+    ),
     "503": dict(kind="response", times=3, response=Response(503, b"")),
     "connection reset": dict(kind="reset", times=2),
     "timeout": dict(kind="timeout", times=1, seconds=2),
@@ -156,11 +161,31 @@ AFTER_RETRIES = ". It failed the same way on every retry, so the stream stopped;
 
 # From the 4th window of callkeeper_calls on, every request gets this answer (retrying cannot help).
 REFUSED = {
-    "key stops working (403)": (Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403), KEY, "config_error"),
-    "key stops working, HTTP 200 body": (Response.json({"status": "fail", "reason": "Not the correct key api"}), KEY, "config_error"),
-    "unknown user, array body with HTTP 200": (Response.json([{"status": "fail", "reason": "Unknown user"}]), USER, "config_error"),
-    "widget disabled (710)": (Response.json({"status": "fail", "reason": "The widget is disabled"}, status=710), WIDGET, "config_error"),
-    "request rejected, HTTP 200 body": (Response.json({"status": "fail", "reason": "Wrong data type!"}), REJECTED, "system_error"),
+    "key stops working (403)": (
+        Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403),
+        KEY,
+        "config_error",
+    ),
+    "key stops working, HTTP 200 body": (
+        Response.json({"status": "fail", "reason": "Not the correct key api"}),
+        KEY,
+        "config_error",
+    ),
+    "unknown user, array body with HTTP 200": (
+        Response.json([{"status": "fail", "reason": "Unknown user"}]),
+        USER,
+        "config_error",
+    ),
+    "widget disabled (710)": (
+        Response.json({"status": "fail", "reason": "The widget is disabled"}, status=710),
+        WIDGET,
+        "config_error",
+    ),
+    "request rejected, HTTP 200 body": (
+        Response.json({"status": "fail", "reason": "Wrong data type!"}),
+        REJECTED,
+        "system_error",
+    ),
 }
 
 
@@ -184,16 +209,27 @@ def test_a_refusal_mid_sync_stops_at_once_with_its_reason_and_the_next_sync_lose
 
 # One window (the 4th) of callkeeper_calls keeps failing; the later windows succeed.
 KEEPS_FAILING = {
-    "500": (dict(kind="response", response=Response(500, b"down", "text/plain")),
-            "CallKeeper: the API answered with a server error" + AFTER_RETRIES, "transient_error"),
-    "429": (dict(kind="response", response=Response(429, b"{}")),
-            "CallKeeper: the API rate limit was reached" + AFTER_RETRIES, "transient_error"),
-    "connection reset": (dict(kind="reset"),
-                         "CallKeeper: the connection to the API failed (ConnectionError: ('Connection aborted.', "
-                         "RemoteDisconnected('Remote end closed connection without response')))" + AFTER_RETRIES, "system_error"),
-    "truncated JSON": (dict(kind="truncate"),
-                       "CallKeeper: the API sent a response that is not valid JSON (cut off or an HTML page)" + AFTER_RETRIES,
-                       "system_error"),
+    "500": (
+        dict(kind="response", response=Response(500, b"down", "text/plain")),
+        "CallKeeper: the API answered with a server error" + AFTER_RETRIES,
+        "transient_error",
+    ),
+    "429": (
+        dict(kind="response", response=Response(429, b"{}")),
+        "CallKeeper: the API rate limit was reached" + AFTER_RETRIES,
+        "transient_error",
+    ),
+    "connection reset": (
+        dict(kind="reset"),
+        "CallKeeper: the connection to the API failed (ConnectionError: ('Connection aborted.', "
+        "RemoteDisconnected('Remote end closed connection without response')))" + AFTER_RETRIES,
+        "system_error",
+    ),
+    "truncated JSON": (
+        dict(kind="truncate"),
+        "CallKeeper: the API sent a response that is not valid JSON (cut off or an HTML page)" + AFTER_RETRIES,
+        "system_error",
+    ),
 }
 
 
@@ -218,8 +254,15 @@ def test_a_key_that_stops_working_mid_sync_with_concurrency_loses_nothing(emulat
     request is refused, whatever stream and window it is for."""
     streams = STREAMS + ["callkeeper_completed_calls", "callkeeper_calls_by_status"]
     config = fast_config(emulator)
-    emulator.faults.add(Fault("callkeeper", "response", times=-1, skip=10,
-                              response=Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403)))
+    emulator.faults.add(
+        Fault(
+            "callkeeper",
+            "response",
+            times=-1,
+            skip=10,
+            response=Response.json({"status": "fail", "reason": "Not the correct key api"}, status=403),
+        )
+    )
     first = run_read(config, streams)
     errors = stream_errors(first)
     assert errors and {e.stream_descriptor.name for e in errors} <= set(streams)
@@ -233,7 +276,9 @@ def test_a_key_that_stops_working_mid_sync_with_concurrency_loses_nothing(emulat
     assert union["callkeeper_calls"] == set(held(emulator, "callkeeper_calls"))
     assert union["callkeeper_tap2calls"] == set(held(emulator, "callkeeper_tap2calls"))
     assert union["callkeeper_completed_calls"] == set(vendor.call_ids("getCallsCompleted", START, END))
-    assert union["callkeeper_calls_by_status"] == set(vendor.call_ids("getCallsByStatus", START, END, config["callkeeper"]["statuses"]))
+    assert union["callkeeper_calls_by_status"] == set(
+        vendor.call_ids("getCallsByStatus", START, END, config["callkeeper"]["statuses"])
+    )
 
 
 def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emulator):
@@ -248,8 +293,15 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
         "not a call",
         {"status": "fail", "reason": "inside a list of calls"},
     ]
-    emulator.faults.add(Fault("callkeeper", "response", times=1, response=Response.json({"status": "success", "result": malformed}),
-                              match=on("callkeeper_calls", "2024-01-01")))
+    emulator.faults.add(
+        Fault(
+            "callkeeper",
+            "response",
+            times=1,
+            response=Response.json({"status": "success", "result": malformed}),
+            match=on("callkeeper_calls", "2024-01-01"),
+        )
+    )
     config = fast_config(emulator)
     config["concurrency_level"] = 1
     output = run_read(config, ["callkeeper_calls"])

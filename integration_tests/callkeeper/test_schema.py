@@ -40,9 +40,12 @@ def test_every_answer_shape_gives_the_same_records(world_with, container, user_c
     """The document shows no answer of the read methods: a bare array, an object keyed by id and
     {"result": {id: call}} work as well as {"result": [...]}, and so do the three user shapes.
     Numbers sent as strings (as an uncast PHP answer would) are passed through and still decoded."""
-    emulator = world_with(callkeeper_container=container, callkeeper_user_container=user_container,
-                          numbers_as_strings=numbers_as_strings)
-    output = run_read(ck_config(emulator, window_days=31), ["callkeeper_calls", "callkeeper_user"], sync_mode=SyncMode.full_refresh)
+    emulator = world_with(
+        callkeeper_container=container, callkeeper_user_container=user_container, numbers_as_strings=numbers_as_strings
+    )
+    output = run_read(
+        ck_config(emulator, window_days=31), ["callkeeper_calls", "callkeeper_user"], sync_mode=SyncMode.full_refresh
+    )
     assert not output.errors, error_messages(output)
     got = records_by_stream(output)
     assert sorted(int(r["id"]) for r in got["callkeeper_calls"]) == held_ids(emulator, "callkeeper_calls")

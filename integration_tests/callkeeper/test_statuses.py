@@ -26,7 +26,10 @@ def test_status_pairs_are_decoded_from_the_documents_table(emulator):
     calls = records_by_stream(output)["callkeeper_calls"]
     by_pair = {(int(r["status_code"]), int(r["status2_code"])): r for r in calls}
     success = by_pair[(200, 200)]
-    assert (success["status_title"], success["status_description"]) == ("Звонок прошел успешно", "Успешный звонок. Всё прошло хорошо")
+    assert (success["status_title"], success["status_description"]) == (
+        "Звонок прошел успешно",
+        "Успешный звонок. Всё прошло хорошо",
+    )
     no_answer = by_pair[(200, 487)]
     assert (no_answer["status_title"], no_answer["status_description"]) == ("Клиент не взял трубку", "Клиент не взял трубку")
     balance = by_pair[(811, 0)]
@@ -35,13 +38,17 @@ def test_status_pairs_are_decoded_from_the_documents_table(emulator):
     assert by_pair[(999, 0)].get("status_title") is None and by_pair[(999, 0)].get("status_description") is None
     for record in calls:
         assert (record["status_title"], record["status_description"]) == STATUSES.get(
-            (int(record["status_code"]), int(record["status2_code"])), (None, None))
+            (int(record["status_code"]), int(record["status2_code"])), (None, None)
+        )
 
 
 def test_the_status_table_is_the_documents_table():
     assert len(STATUSES) == 58
     assert decode(200, 491) == ("Техническая ошибка телефонии", "Ошибка повторного обращения к тому же диалогу")
-    assert decode(701, 0) == ("Ненужный звонок", "Звонок отменен. Происходит при заказе звонка, когда цепочка уже удачно закончена")
+    assert decode(701, 0) == (
+        "Ненужный звонок",
+        "Звонок отменен. Происходит при заказе звонка, когда цепочка уже удачно закончена",
+    )
     assert decode(502, 0) == ("Технические неполадки оператора связи:", "Технические неполадки на стороне оператора связи")
     assert decode(790, 0) == ("Test call", "Test call")
     assert decode("200", "0") == decode(200, None) == decode(200, "") == decode(200, 0)

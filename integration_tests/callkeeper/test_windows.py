@@ -28,7 +28,7 @@ def test_each_stream_spends_one_request_per_window_and_windows_meet_exactly(emul
         assert {p["time_zone"] for p in requests} == {"UTC"}
         windows = sorted((p["date[from]"], p["date[to]"]) for p in requests)
         assert windows[0][0] == "2023-12-31T23:59:59" and windows[-1][1] == "2024-03-01T00:00:00"
-        for (_, previous_end), (next_start, _) in zip(windows, windows[1:]):
+        for (_, previous_end), (next_start, _) in zip(windows, windows[1:], strict=False):
             # The previous window asked up to the next one's first second; the next from the previous one's last.
             assert dt.datetime.fromisoformat(next_start) == dt.datetime.fromisoformat(previous_end) - dt.timedelta(seconds=1)
         key_param = "apiak" if method == "getT2C" else "api_key"
@@ -43,7 +43,9 @@ def test_each_stream_spends_one_request_per_window_and_windows_meet_exactly(emul
 def test_the_window_goes_out_as_wall_clock_time_in_the_time_zone(emulator):
     """Regression: the bounds went out as 2024-01-01T00:00:00+00:00, a form the document never shows,
     which a server that reads only its documented forms answers with 406 "Wrong data type!"."""
-    output = run_read(ck_config(emulator, time_zone="Asia/Vladivostok", window_days=31), ["callkeeper_calls", "callkeeper_tap2calls"])
+    output = run_read(
+        ck_config(emulator, time_zone="Asia/Vladivostok", window_days=31), ["callkeeper_calls", "callkeeper_tap2calls"]
+    )
     assert not output.errors, error_messages(output)
     requests = [params_of(r) for r in emulator.requests_to("callkeeper")]
     assert {p.get("time_zone") for p in requests} == {"Asia/Vladivostok"}
@@ -61,7 +63,7 @@ def test_windows_meet_without_a_gap_or_an_overlap_across_a_daylight_saving_chang
     server reads `date[to]` and the repeated hour, every call arrives once."""
     emulator = world_with(callkeeper_to_bound=to_bound, callkeeper_repeated_hour=repeated_hour)
     calls = vendor(emulator).accounts[0].calls
-    calls.start, calls.step_seconds, calls.count = dt.datetime(2024, 10, 26, 20, tzinfo=dt.timezone.utc), 30, 1200  # 20:00-06:00 UTC
+    calls.start, calls.step_seconds, calls.count = dt.datetime(2024, 10, 26, 20, tzinfo=dt.UTC), 30, 1200  # 20:00-06:00 UTC
     config = world_config(emulator, ["callkeeper"], start_date="2024-10-20T00:30:00Z", end_date="2024-10-31")
     config["callkeeper"].update(time_zone="Europe/Kyiv", window_days=7)
     output = run_read(config, ["callkeeper_calls"], sync_mode=SyncMode.full_refresh)

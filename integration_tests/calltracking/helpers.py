@@ -16,8 +16,11 @@ def ckct(emulator):
 def held_ids(emulator, stream, since="2024-01-01", until="2024-04-30T23:59:59"):
     vendor = ckct(emulator)
     account = vendor.accounts[0]
-    timelines = {"calltracking_calls": [account.own], "calltracking_calls_by_role": [account.by_role],
-                 "calltracking_calls_with_role": [account.own, account.by_role]}[stream]
+    timelines = {
+        "calltracking_calls": [account.own],
+        "calltracking_calls_by_role": [account.by_role],
+        "calltracking_calls_with_role": [account.own, account.by_role],
+    }[stream]
     return [i for t in timelines for i in vendor.call_ids(t, since, until)]
 
 

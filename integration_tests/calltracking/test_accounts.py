@@ -40,8 +40,13 @@ def config_of(emulator, names=("A", "B"), **overrides):
         if account["name"] == "B":
             account["time_zone"] = CKCT_SECOND_SERVER_ZONE
     block["accounts"] = [a for a in block["accounts"] if a["name"] in names]
-    return {"start_date": START_DATE, "end_date": END_DATE, "lookback_window_days": 1,
-            "callkeeper_calltracking": block, **overrides}
+    return {
+        "start_date": START_DATE,
+        "end_date": END_DATE,
+        "lookback_window_days": 1,
+        "callkeeper_calltracking": block,
+        **overrides,
+    }
 
 
 def truth(emulator, stream, name, since=START_DATE, until=UNTIL):
@@ -87,7 +92,7 @@ def as_cursor(utc_z):
 
 
 def since_lookback(cursor):
-    moment = dt.datetime.strptime(cursor, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(cursor, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     return (moment - LOOKBACK).isoformat()
 
 

@@ -32,8 +32,10 @@ def test_an_unexpected_api_error_is_reported_with_its_text(emulator, config):
     stream_error, final = output.errors[0].trace.error, output.errors[-1].trace.error
     assert stream_error.failure_type.value == final.failure_type.value == "system_error"
     assert stream_error.message == "CallKeeper call tracking: the API rejected the request (Entity does not exist)."
-    assert final.message == ("The sync did not finish. CallKeeper call tracking: the API rejected the request "
-                             "(Entity does not exist) (stream calltracking_calls).")
+    assert final.message == (
+        "The sync did not finish. CallKeeper call tracking: the API rejected the request "
+        "(Entity does not exist) (stream calltracking_calls)."
+    )
 
 
 def test_the_key_never_appears_in_output_even_in_debug_errors(emulator, config):
@@ -57,9 +59,24 @@ def test_cli_read_with_a_bad_key_prints_one_plain_failure_and_exits_1(emulator, 
 
     from testkit.connector import catalog_for
 
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["calltracking_calls"]))))
-    proc = subprocess.run([sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
-                           "--catalog", str(tmp_path / "catalog.json")], capture_output=True, text=True, timeout=120)
+    (tmp_path / "catalog.json").write_text(
+        json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["calltracking_calls"])))
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "source_calltracking.run",
+            "read",
+            "--config",
+            str(tmp_path / "config.json"),
+            "--catalog",
+            str(tmp_path / "catalog.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     everything = proc.stdout + proc.stderr
     assert "Traceback" not in everything

@@ -30,12 +30,16 @@ TRANSIENT = {
     "429 without Retry-After": Fault("ckct", "response", times=2, response=Response(429, b"Too Many Requests", "text/plain")),
     "429 with Retry-After": Fault("ckct", "response", times=2, response=Response(429, b"{}", headers={"Retry-After": "1"})),
     "500": Fault("ckct", "response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": Fault("ckct", "response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")),
+    "502 HTML page": Fault(
+        "ckct", "response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+    ),
     "503": Fault("ckct", "response", times=3, response=Response(503, b"")),
     "connection reset": Fault("ckct", "reset", times=2),
     "timeout": Fault("ckct", "timeout", times=1, seconds=2.5),
     "truncated JSON": Fault("ckct", "truncate", times=2),
-    "HTML page with HTTP 200": Fault("ckct", "response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")),
+    "HTML page with HTTP 200": Fault(
+        "ckct", "response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")
+    ),
 }
 
 

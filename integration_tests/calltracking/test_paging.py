@@ -25,8 +25,9 @@ def test_pages_and_windows_cost_the_minimum_of_requests(emulator, config):
     account = ckct(emulator).accounts[0]
     variation = emulator.variation
     for (since, until), pages in windows.items():
-        lo, hi = account.own.index_range(dt.datetime.fromtimestamp(int(since), dt.timezone.utc),
-                                         dt.datetime.fromtimestamp(int(until), dt.timezone.utc))
+        lo, hi = account.own.index_range(
+            dt.datetime.fromtimestamp(int(since), dt.UTC), dt.datetime.fromtimestamp(int(until), dt.UTC)
+        )
         full_pages = -(-(hi - lo) // variation.ckct_page_length)
         with_counters = variation.ckct_response_shape == "envelope" and variation.ckct_counters != "none"
         expected = max(1, full_pages if with_counters else full_pages + 1)

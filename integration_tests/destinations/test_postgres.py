@@ -54,8 +54,9 @@ def sync(config, server, tmp_path, name, password=None):
     if password is not None:
         environment["PGPASSWORD"] = password
     summary = tmp_path / f"{name}.json"
-    done = pyairbyte_sync(config, tmp_path / "pyairbyte" / "unused.duckdb", summary, capture=True, postgres=True,
-                          environment=environment)
+    done = pyairbyte_sync(
+        config, tmp_path / "pyairbyte" / "unused.duckdb", summary, capture=True, postgres=True, environment=environment
+    )
     printed = done.stdout + done.stderr
     assert server.password not in printed, "the PostgreSQL password was printed"
     assert_no_secrets_in(printed, config)
@@ -66,8 +67,13 @@ def table_facts(server, table, key_columns):
     """(rows, distinct primary keys) straight from the server; a stream without a key (a one-record full refresh,
     which PyAirbyte replaces) counts its rows twice."""
     columns = [quoted(c) for c in key_columns]
-    distinct = f"count(DISTINCT ({', '.join(columns)}))" if len(columns) > 1 else \
-        f"count(DISTINCT {columns[0]})" if columns else "count(*)"
+    distinct = (
+        f"count(DISTINCT ({', '.join(columns)}))"
+        if len(columns) > 1
+        else f"count(DISTINCT {columns[0]})"
+        if columns
+        else "count(*)"
+    )
     rows, keys = server.query(f"SELECT count(*), {distinct} FROM {quoted(SCHEMA)}.{quoted(table)}")[0]
     return int(rows), int(keys)
 
@@ -87,8 +93,11 @@ def test_two_syncs_into_postgres_hold_every_record_once_with_the_state(tmp_path,
     assert sorted(held) == sorted(streams), "held.py must count every stream the connector discovers"
     keys = {name: [path[0].lower() for path in s.source_defined_primary_key or []] for name, s in streams.items()}
     assert sum(1 for k in keys.values() if k) >= len(streams) - 1, "every stream but callkeeper_user has a key to merge on"
-    cursors = {name: s.default_cursor_field[0] for name, s in streams.items()
-               if "incremental" in [m.value for m in s.supported_sync_modes] and s.default_cursor_field}
+    cursors = {
+        name: s.default_cursor_field[0]
+        for name, s in streams.items()
+        if "incremental" in [m.value for m in s.supported_sync_modes] and s.default_cursor_field
+    }
     assert len(cursors) >= 15 and sum(held[name] for name in cursors) > 0
 
     states, read = [], []
@@ -99,8 +108,9 @@ def test_two_syncs_into_postgres_hold_every_record_once_with_the_state(tmp_path,
         for name in streams:
             table = summary[name]["table"].split(".", 1)[1]
             rows, distinct_keys = table_facts(postgres_server, table, keys[name])
-            assert (rows, distinct_keys) == (held[name], held[name]), \
+            assert (rows, distinct_keys) == (held[name], held[name]), (
                 f"{run} sync, {name}: {rows} rows with {distinct_keys} distinct keys; the emulator holds {held[name]}"
+            )
             assert summary[name]["rows"] == held[name], name
         states.append(saved_states(postgres_server))
         read.append({name: summary[name]["read_this_run"] for name in streams})
@@ -114,8 +124,9 @@ def test_two_syncs_into_postgres_hold_every_record_once_with_the_state(tmp_path,
         if held[name]:
             # The lookback window was read again (so the merge had duplicates to drop), but not the whole history.
             assert 0 < read[1][name] < read[0][name], f"{name}: read {read[1][name]} records in the incremental sync"
-    assert sum(read[1].values()) > sum(read[1][name] for name in streams if name not in cursors), \
+    assert sum(read[1].values()) > sum(read[1][name] for name in streams if name not in cursors), (
         "the incremental sync re-read lookback records"
+    )
 
 
 def test_a_wrong_password_is_one_sentence_without_the_password(tmp_path, emulator, postgres_server):

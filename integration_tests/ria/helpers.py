@@ -66,8 +66,10 @@ def request_days(window):
     """The `from`/`to` a window is asked with: the Kyiv days of its first and last second, one day wider
     at each end."""
     first, last = window
-    return ((first.astimezone(KYIV).date() - dt.timedelta(days=1)).isoformat(),
-            (last.astimezone(KYIV).date() + dt.timedelta(days=1)).isoformat())
+    return (
+        (first.astimezone(KYIV).date() - dt.timedelta(days=1)).isoformat(),
+        (last.astimezone(KYIV).date() + dt.timedelta(days=1)).isoformat(),
+    )
 
 
 def truth(emulator, window, api_key=None):
@@ -86,4 +88,3 @@ def truth_of_windows(emulator, spans, api_key=None):
 def last_call_state(emulator, spans, api_key=None):
     """The state after reading `spans`: the cursor of the latest call they hold."""
     return {"event_time_utc": max(truth_of_windows(emulator, spans, api_key).values())}
-

@@ -19,8 +19,10 @@ def test_check_spends_one_request_on_one_day(emulator):
 def test_check_with_a_bad_key_names_the_provider_and_the_code(emulator):
     status = connection_status(run_check(ria_config(emulator, api_key="wrongkey0123456789")))
     assert status.status == Status.FAILED
-    assert status.message == ("RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. "
-                              "Get one at https://developers.ria.com). Check ria.api_key.")
+    assert status.message == (
+        "RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. "
+        "Get one at https://developers.ria.com). Check ria.api_key."
+    )
 
 
 def test_check_on_a_used_up_quota_fails_at_once_with_the_quota_message(emulator):
@@ -52,7 +54,9 @@ def test_spec_marks_the_keys_secret_and_documents_the_blocks():
         account = spec[block]["properties"]["accounts"]["items"]
         assert account["properties"]["api_key"]["airbyte_secret"] is True and "name" in account["required"]
     assert spec["ria"]["properties"]["accounts"]["items"]["required"] == ["name", "api_key", "user_id"]
-    assert spec["callkeeper_calltracking"]["properties"]["accounts"]["items"]["properties"]["role_api_key"]["airbyte_secret"] is True
+    assert (
+        spec["callkeeper_calltracking"]["properties"]["accounts"]["items"]["properties"]["role_api_key"]["airbyte_secret"] is True
+    )
     assert spec["ria"]["properties"]["time_zone"]["default"] == "Europe/Kyiv"
     assert spec["ria"]["properties"]["window_days"]["default"] == 31
     assert spec["ria"]["properties"]["rate_limit_retries"]["default"] == 6

@@ -14,25 +14,42 @@ KEY_HINT = "Check ria.api_key."
 @pytest.mark.parametrize(
     "setup,message,failure_type",
     [
-        (lambda v, c: c["ria"].update(api_key="wrongkey0123456789"),
-         f"RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. Get one at "
-         f"https://developers.ria.com). {KEY_HINT}", "config_error"),
-        (lambda v, c: v.disabled_keys.add(RIA_API_KEY),
-         f"RIA.com: the API key is disabled (API_KEY_DISABLED: The api_key supplied has been disabled. Contact us at "
-         f"https://developers.ria.com/contact for assistance). {KEY_HINT}", "config_error"),
-        (lambda v, c: v.unverified_keys.add(RIA_API_KEY),
-         f"RIA.com: the API key is not verified yet (API_KEY_UNVERIFIED: The api_key supplied has not been verified yet. "
-         f"Please check your e-mail to verify the API key.). {KEY_HINT}", "config_error"),
-        (lambda v, c: v.unauthorized_keys.add(RIA_API_KEY),
-         f"RIA.com: the API key is not authorised for this method (API_KEY_UNAUTHORIZED: The api_key supplied is not "
-         f"authorized to access the given service. Contact us at https://developers.ria.com/contact for assistance). "
-         f"{KEY_HINT}", "config_error"),
-        (lambda v, c: setattr(v, "https_required", True),
-         "RIA.com: the API accepts only HTTPS (HTTPS_REQUIRED: Requests must be made over HTTPS. Try accessing the API at: "
-         "https://developers.ria.com/auto/new/calls_stat). Use an https:// address in ria.base_url.", "config_error"),
-        (lambda v, c: c["ria"].update(base_url=c["ria"]["base_url"] + "v2/"),
-         "RIA.com: the API rejected the request (NOT_FOUND: The requested URL was not found on this server.).",
-         "system_error"),
+        (
+            lambda v, c: c["ria"].update(api_key="wrongkey0123456789"),
+            f"RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. Get one at "
+            f"https://developers.ria.com). {KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: v.disabled_keys.add(RIA_API_KEY),
+            f"RIA.com: the API key is disabled (API_KEY_DISABLED: The api_key supplied has been disabled. Contact us at "
+            f"https://developers.ria.com/contact for assistance). {KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: v.unverified_keys.add(RIA_API_KEY),
+            f"RIA.com: the API key is not verified yet (API_KEY_UNVERIFIED: The api_key supplied has not been verified yet. "
+            f"Please check your e-mail to verify the API key.). {KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: v.unauthorized_keys.add(RIA_API_KEY),
+            f"RIA.com: the API key is not authorised for this method (API_KEY_UNAUTHORIZED: The api_key supplied is not "
+            f"authorized to access the given service. Contact us at https://developers.ria.com/contact for assistance). "
+            f"{KEY_HINT}",
+            "config_error",
+        ),
+        (
+            lambda v, c: setattr(v, "https_required", True),
+            "RIA.com: the API accepts only HTTPS (HTTPS_REQUIRED: Requests must be made over HTTPS. Try accessing the API at: "
+            "https://developers.ria.com/auto/new/calls_stat). Use an https:// address in ria.base_url.",
+            "config_error",
+        ),
+        (
+            lambda v, c: c["ria"].update(base_url=c["ria"]["base_url"] + "v2/"),
+            "RIA.com: the API rejected the request (NOT_FOUND: The requested URL was not found on this server.).",
+            "system_error",
+        ),
     ],
     ids=["API_KEY_INVALID", "API_KEY_DISABLED", "API_KEY_UNVERIFIED", "API_KEY_UNAUTHORIZED", "HTTPS_REQUIRED", "NOT_FOUND"],
 )

@@ -90,7 +90,9 @@ TRANSIENT = {
     "429 with Retry-After": dict(kind="response", times=2, response=Response(429, b"{}", headers={"Retry-After": "1"})),
     "OVER_RATE_LIMIT body with HTTP 200": dict(kind="response", times=2, response=Response(200, QUOTA_BODY.body)),
     "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": dict(kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")),
+    "502 HTML page": dict(
+        kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+    ),
     "503": dict(kind="response", times=3, response=Response(503, b"")),
     "connection reset": dict(kind="reset", times=2),
     "timeout": dict(kind="timeout", times=1, seconds=3.5),
@@ -150,7 +152,9 @@ def test_quota_body_with_http_200_that_never_lifts_stops_with_the_quota_sentence
     first = run_read(config, [STREAM])
     assert_one_clear_failure(first, QUOTA.format(after=" and did not recover after 1 retry"), "transient_error")
     assert final_state(first, STREAM) == last_call_state(emulator, utc_windows(config)[:4])  # the last call of the 4th window
-    assert [r.status for r in requests(emulator)] == [200] * (4 + 2 + WINDOWS - 5)  # 4 read, 1 refused + 1 retry, then each later window once
+    assert [r.status for r in requests(emulator)] == [200] * (
+        4 + 2 + WINDOWS - 5
+    )  # 4 read, 1 refused + 1 retry, then each later window once
     assert retry_waits == [0.1 + 1]
     assert resume(emulator, first, config) == set(held(ria))
 
@@ -158,21 +162,34 @@ def test_quota_body_with_http_200_that_never_lifts_stops_with_the_quota_sentence
 # ---- faults that retrying does not cure ---------------------------------------------------------
 
 KEY_HINT = "Check ria.api_key."
-DISABLED = (f"RIA.com: the API key is disabled (API_KEY_DISABLED: The api_key supplied has been disabled. Contact us at "
-            f"https://developers.ria.com/contact for assistance). {KEY_HINT}")
-INVALID = (f"RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. Get one at "
-           f"https://developers.ria.com). {KEY_HINT}")
+DISABLED = (
+    f"RIA.com: the API key is disabled (API_KEY_DISABLED: The api_key supplied has been disabled. Contact us at "
+    f"https://developers.ria.com/contact for assistance). {KEY_HINT}"
+)
+INVALID = (
+    f"RIA.com: the API key was not accepted (API_KEY_INVALID: An invalid api_key was supplied. Get one at "
+    f"https://developers.ria.com). {KEY_HINT}"
+)
 
 # From the 4th request on, every request gets this answer.
 REFUSED = {
     "key disabled mid-sync (403)": (error_response("API_KEY_DISABLED"), DISABLED, "config_error"),
     "key invalid, HTTP 200 body": (Response(200, error_response("API_KEY_INVALID").body), INVALID, "config_error"),
-    "403 page that is not JSON": (Response(403, b"<html>Forbidden</html>", "text/html"),
-                                  "RIA.com: the API refused access (HTTP 403). Check ria.api_key and ria.user_id.", "config_error"),
-    "unknown error code, HTTP 200 body": (Response.json({"error": {"code": "SERVICE_PAUSED", "message": "Сервис на обслуживании"}}),
-                                          "RIA.com: the API rejected the request (SERVICE_PAUSED: Сервис на обслуживании).", "system_error"),
-    "error as plain text, HTTP 200 body": (Response.json({"error": "Server is busy"}),
-                                           "RIA.com: the API rejected the request (Server is busy).", "system_error"),
+    "403 page that is not JSON": (
+        Response(403, b"<html>Forbidden</html>", "text/html"),
+        "RIA.com: the API refused access (HTTP 403). Check ria.api_key and ria.user_id.",
+        "config_error",
+    ),
+    "unknown error code, HTTP 200 body": (
+        Response.json({"error": {"code": "SERVICE_PAUSED", "message": "Сервис на обслуживании"}}),
+        "RIA.com: the API rejected the request (SERVICE_PAUSED: Сервис на обслуживании).",
+        "system_error",
+    ),
+    "error as plain text, HTTP 200 body": (
+        Response.json({"error": "Server is busy"}),
+        "RIA.com: the API rejected the request (Server is busy).",
+        "system_error",
+    ),
 }
 
 
@@ -192,14 +209,22 @@ def test_a_refusal_mid_sync_stops_at_once_and_the_next_sync_loses_nothing(emulat
 
 
 KEEPS_FAILING = {
-    "500": (dict(kind="response", response=Response(500, b"down", "text/plain")),
-            "RIA.com: the API answered with a server error" + AFTER_RETRIES, "transient_error"),
-    "connection reset": (dict(kind="reset"),
-                         "RIA.com: the connection to the API failed (ConnectionError: ('Connection aborted.', "
-                         "RemoteDisconnected('Remote end closed connection without response')))" + AFTER_RETRIES, "system_error"),
-    "HTML page with HTTP 200": (dict(kind="response", response=Response(200, b"<html>maintenance</html>", "text/html")),
-                                "RIA.com: the API sent a response that is not valid JSON (cut off or an HTML page)" + AFTER_RETRIES,
-                                "system_error"),
+    "500": (
+        dict(kind="response", response=Response(500, b"down", "text/plain")),
+        "RIA.com: the API answered with a server error" + AFTER_RETRIES,
+        "transient_error",
+    ),
+    "connection reset": (
+        dict(kind="reset"),
+        "RIA.com: the connection to the API failed (ConnectionError: ('Connection aborted.', "
+        "RemoteDisconnected('Remote end closed connection without response')))" + AFTER_RETRIES,
+        "system_error",
+    ),
+    "HTML page with HTTP 200": (
+        dict(kind="response", response=Response(200, b"<html>maintenance</html>", "text/html")),
+        "RIA.com: the API sent a response that is not valid JSON (cut off or an HTML page)" + AFTER_RETRIES,
+        "system_error",
+    ),
 }
 
 
@@ -228,7 +253,9 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
     malformed = [
         {"call_id": "22300001", "date": "2024-01-05T10:00:00", "duration": "12", "price": "n/a", "marka": "Škoda ☎️" * 20000},
         {"call_id": None, "date": None, "status": ["ANSWER"], "unexpected": {"nested": True}},
-        "not a call", 42, None,
+        "not a call",
+        42,
+        None,
     ]
     emulator.faults.add(Fault("ria", "response", times=1, response=Response.json(malformed)))
     output = run_read(fast_config(emulator, window_days=200), [STREAM])
@@ -249,6 +276,9 @@ def test_malformed_calls_never_crash_the_sync_nor_break_the_schema_silently(emul
 def test_an_object_instead_of_the_array_of_calls_stops_clearly(emulator, ria, retry_waits):
     emulator.faults.add(Fault("ria", "response", times=-1, response=Response.json({"calls": [{"call_id": 1}]})))
     output = run_read(fast_config(emulator), [STREAM])
-    assert_one_clear_failure(output, 'RIA.com: the API answered with an object where the list of calls was expected '
-                                     '({"calls": [{"call_id": 1}]}).', "system_error")
+    assert_one_clear_failure(
+        output,
+        'RIA.com: the API answered with an object where the list of calls was expected ({"calls": [{"call_id": 1}]}).',
+        "system_error",
+    )
     assert output.records == [] and retry_waits == []

@@ -55,8 +55,15 @@ def test_a_used_up_quota_ends_the_sync_with_a_clear_message(emulator):
 def test_the_state_of_the_windows_read_survives_a_used_up_quota(emulator):
     """Windows asked from March on are refused: the state keeps the first two windows (to 2 March), and
     the next sync resumes there."""
-    emulator.faults.add(Fault("ria", "response", times=-1, response=lambda r: error_response("OVER_RATE_LIMIT"),
-                              match=lambda r: params_of(r)["from"] >= "2024-03-01"))
+    emulator.faults.add(
+        Fault(
+            "ria",
+            "response",
+            times=-1,
+            response=lambda r: error_response("OVER_RATE_LIMIT"),
+            match=lambda r: params_of(r)["from"] >= "2024-03-01",
+        )
+    )
     config = ria_config(emulator, rate_limit_retries=0)
     first = run_read(config, [STREAM])
     assert first.errors[0].trace.error.message == QUOTA_MESSAGE.format(after="")

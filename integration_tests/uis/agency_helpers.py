@@ -78,8 +78,11 @@ def cursors(output, stream: str) -> dict[int, str]:
 def asked_from(emulator, method: str, user_id: int) -> list[dt.datetime]:
     """The `date_from` of every request of `method` for the client, read in the client's zone, as UTC."""
     zone = ZoneInfo(BY_ID[user_id]["timezone"])
-    return sorted(dt.datetime.strptime(body["params"]["date_from"], FMT).replace(tzinfo=zone).astimezone(dt.UTC)
-                  for body in uis(emulator).log if body.get("method") == method and body["params"].get("user_id") == user_id)
+    return sorted(
+        dt.datetime.strptime(body["params"]["date_from"], FMT).replace(tzinfo=zone).astimezone(dt.UTC)
+        for body in uis(emulator).log
+        if body.get("method") == method and body["params"].get("user_id") == user_id
+    )
 
 
 def z(moment: dt.datetime) -> str:

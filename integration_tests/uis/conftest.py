@@ -9,6 +9,7 @@ from testkit.emulator.world import build_world
 # (package scope: test_reports.py, test_schema.py and test_windows.py look at the same sync, which
 # runs in a world of its own that no test changes)
 
+
 @pytest.fixture(scope="package")
 def full_refresh():
     with build_world() as world:

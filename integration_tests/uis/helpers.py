@@ -34,14 +34,17 @@ PRIMARY_KEYS = {
 }
 # Since 0.2.0 the cursor of the windowed reports and chat messages is `event_time_utc`; the financial
 # summary keeps `date`, a day of the account's months.
-CURSORS = {**{stream: "event_time_utc" for stream in WINDOWED}, "uis_chat_messages": "event_time_utc",
-           "uis_financial_summary": "date"}
+CURSORS = {
+    **{stream: "event_time_utc" for stream in WINDOWED},
+    "uis_chat_messages": "event_time_utc",
+    "uis_financial_summary": "date",
+}
 FMT = "%Y-%m-%d %H:%M:%S"
 STATE_FMT = "%Y-%m-%dT%H:%M:%SZ"  # a state value of an `event_time_utc` cursor
 REPORT_METHODS = frozenset(METHODS.values())
 # By design (0.2.0) a window of UTC instants is asked in the account's zone one second wider at each end.
 MARGIN = dt.timedelta(seconds=1)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def uis(emulator):
@@ -112,4 +115,5 @@ def to_window(emulator, method, utc_start=None):
         if not isinstance(body, dict) or body.get("method") != method:
             return False
         return start is None or ("date_from" in (body.get("params") or {}) and utc_window_of(emulator, body)[0] == start)
+
     return match

@@ -53,12 +53,14 @@ def assert_every_record_of(emulator, output, config, streams, user_ids):
             assert expected, f"the world holds no {stream} of client {user_id} in the range: the test would prove nothing"
             assert keys(got[user_id], stream) == sorted(expected), f"{stream}, client {user_id}"
             key = "leg_id" if stream == "uis_financial_call_legs" else "id"
-            wrong = [(r[key], r["event_time_utc"], expected[r[key]]) for r in got[user_id]
-                     if r["event_time_utc"] != expected[r[key]]]
+            wrong = [
+                (r[key], r["event_time_utc"], expected[r[key]]) for r in got[user_id] if r["event_time_utc"] != expected[r[key]]
+            ]
             assert not wrong, f"{stream}, client {user_id}: event_time_utc differs from the truth: {wrong[:5]}"
 
 
 # ---- 1. "all" ------------------------------------------------------------------------------------
+
 
 def test_all_reads_every_record_of_the_allowed_clients_and_names_the_forbidden_one(emulator):
     config = agent_config(emulator, "all")
@@ -92,6 +94,7 @@ def test_all_reads_every_record_of_the_allowed_clients_and_names_the_forbidden_o
 
 # ---- 2. a list of user ids -----------------------------------------------------------------------
 
+
 def test_a_list_of_user_ids_reads_those_clients_only(emulator):
     config = agent_config(emulator, list(ALLOWED))
     output = run_read(config, STREAMS)
@@ -119,6 +122,7 @@ def test_an_unknown_user_id_in_the_list_is_named_and_the_known_client_is_read(em
 
 
 # ---- 3. incremental round trip -------------------------------------------------------------------
+
 
 def test_incremental_round_trip_per_client_loses_nothing_and_repeats_only_the_lookback(emulator):
     streams = ["uis_calls", "uis_goals"]
@@ -148,11 +152,13 @@ def test_incremental_round_trip_per_client_loses_nothing_and_repeats_only_the_lo
             repeated = [r for r in new if r["id"] in set(old)]
             assert repeated and all(parse_utc(r["event_time_utc"]) >= parse_utc(cursor) - lookback for r in repeated)
             assert len(keys(new, stream)) == len(set(keys(new, stream)))
-        assert {u: c for u, c in cursors(second, stream).items()} == \
-            {u: max(truth_of(emulator, config, stream, u).values()) for u in ALLOWED}
+        assert {u: c for u, c in cursors(second, stream).items()} == {
+            u: max(truth_of(emulator, config, stream, u).values()) for u in ALLOWED
+        }
 
 
 # ---- 4. a client added to the list ---------------------------------------------------------------
+
 
 def test_a_client_added_to_user_ids_reads_from_start_date_and_the_others_keep_their_state(emulator):
     stream, method = "uis_calls", "get.calls_report"
@@ -184,6 +190,7 @@ def test_a_client_added_to_user_ids_reads_from_start_date_and_the_others_keep_th
 
 # ---- 5. check ------------------------------------------------------------------------------------
 
+
 def test_check_with_the_agent_token_tries_every_client_and_names_the_forbidden_one(emulator):
     """source.py's check reads one cheap request per client and fails, naming each client that fails."""
     status = connection_status(run_check(agent_config(emulator, "all")))
@@ -203,6 +210,7 @@ def test_check_with_the_agent_token_tries_every_client_and_names_the_forbidden_o
 
 # ---- 6. one budget -------------------------------------------------------------------------------
 
+
 def test_all_clients_together_keep_to_the_tokens_minute_budget(emulator):
     """Two requests a second for the whole token: get.customer_users, each client's get.account and each
     client's reports spend the one budget, and the connector never asks for more than it grants."""
@@ -219,6 +227,7 @@ def test_all_clients_together_keep_to_the_tokens_minute_budget(emulator):
 
 
 # ---- 7. zones and edges --------------------------------------------------------------------------
+
 
 def test_ranges_that_end_at_local_midnights_and_at_the_dst_change_lose_and_repeat_nothing(emulator):
     """Consecutive syncs whose start_date/end_date are the UIS_CLIENT_EDGES instants of both clients (their

@@ -33,7 +33,10 @@ def test_spec_offers_the_uis_block():
     assert spec["properties"]["user_id"]["type"] == "integer"
     assert spec["properties"]["base_url"]["default"] == "https://dataapi.uiscom.ru"
     assert set(spec["properties"]["base_url"]["examples"]) == {
-        "https://dataapi.uiscom.ru", "https://dataapi.comagic.ru", "https://dataapi.callgear.com"}
+        "https://dataapi.uiscom.ru",
+        "https://dataapi.comagic.ru",
+        "https://dataapi.callgear.com",
+    }
 
 
 def test_check_succeeds_with_one_cheap_request_and_any_base_url_form(emulator):
@@ -46,14 +49,20 @@ def test_check_succeeds_with_one_cheap_request_and_any_base_url_form(emulator):
     assert (sent[0]["params"]["year"], sent[0]["params"]["month"]) == (2024, 1)
 
 
-@pytest.mark.parametrize("setup, expected", [
-    ("bad_token", "UIS: the access token is invalid (access_token_invalid). Check uis.access_token"),
-    ("expired_token", "UIS: the access token has expired (access_token_expired)."),
-    ("blocked_token", "UIS: the access token is blocked (access_token_blocked)."),
-    ("ip", "UIS: the IP address the connector runs from is not on the account's list of allowed addresses (ip_not_whitelisted)."),
-    ("inactive", "UIS: the account is inactive (account_inactive)."),
-    ("disabled", "UIS: the account's plan does not include get.financial_summary_report (method_component_disabled)."),
-])
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        ("bad_token", "UIS: the access token is invalid (access_token_invalid). Check uis.access_token"),
+        ("expired_token", "UIS: the access token has expired (access_token_expired)."),
+        ("blocked_token", "UIS: the access token is blocked (access_token_blocked)."),
+        (
+            "ip",
+            "UIS: the IP address the connector runs from is not on the account's list of allowed addresses (ip_not_whitelisted).",
+        ),
+        ("inactive", "UIS: the account is inactive (account_inactive)."),
+        ("disabled", "UIS: the account's plan does not include get.financial_summary_report (method_component_disabled)."),
+    ],
+)
 def test_check_names_the_cause_in_plain_words(emulator, setup, expected):
     config = uis_config(emulator)
     vendor = uis(emulator)

@@ -20,18 +20,29 @@ def test_limit_exceeded_and_internal_error_are_retried(emulator):
     vendor.inject("limit_exceeded", times=1, minute_reset=0, method="get.goals_report")
     output = run_read(uis_config(emulator, end_date="2024-02-29"), ["uis_goals"])
     assert not output.errors, error_messages(output)
-    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.goals_report", START_DATE, "2024-02-29T23:59:59")
+    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids(
+        "get.goals_report", START_DATE, "2024-02-29T23:59:59"
+    )
     assert vendor.errors_sent == ["internal_error", "limit_exceeded"]
     assert len(bodies(emulator, "get.goals_report")) == 1 + 2  # one window, two refusals
 
 
-@pytest.mark.parametrize("mnemonic, field, expected", [
-    ("date_interval_limit_reached", "date_till",
-     "UIS: the API rejected the request to get.calls_report (date_interval_limit_reached, field date_till: Wrong period)."),
-    ("invalid_parameter_value", "fields",
-     "UIS: the API rejected the request to get.calls_report (invalid_parameter_value, field fields: Wrong period)."),
-    ("method_not_found", None, "UIS: the API rejected the request to get.calls_report (method_not_found: Wrong period)."),
-])
+@pytest.mark.parametrize(
+    "mnemonic, field, expected",
+    [
+        (
+            "date_interval_limit_reached",
+            "date_till",
+            "UIS: the API rejected the request to get.calls_report (date_interval_limit_reached, field date_till: Wrong period).",
+        ),
+        (
+            "invalid_parameter_value",
+            "fields",
+            "UIS: the API rejected the request to get.calls_report (invalid_parameter_value, field fields: Wrong period).",
+        ),
+        ("method_not_found", None, "UIS: the API rejected the request to get.calls_report (method_not_found: Wrong period)."),
+    ],
+)
 def test_a_rejected_request_is_a_system_error_with_mnemonic_and_field(emulator, mnemonic, field, expected):
     uis(emulator).inject(mnemonic, times=-1, field=field, message="Wrong period", method="get.calls_report")
     output = run_read(uis_config(emulator), ["uis_calls"])
@@ -44,8 +55,15 @@ def test_a_rejected_request_is_a_system_error_with_mnemonic_and_field(emulator, 
 def test_get_account_failing_on_every_attempt_is_a_transient_error_that_names_it(emulator):
     """A transport fault on get.account that outlasts its retries: the sync stops before any report,
     with a transient error that names UIS and get.account (not a time-zone setting to change)."""
-    emulator.faults.add(Fault("uis", "response", times=-1, match=lambda request: method_of(request) == "get.account",
-                              response=Response(500, b"Internal Server Error", "text/plain")))
+    emulator.faults.add(
+        Fault(
+            "uis",
+            "response",
+            times=-1,
+            match=lambda request: method_of(request) == "get.account",
+            response=Response(500, b"Internal Server Error", "text/plain"),
+        )
+    )
     output = run_read(uis_config(emulator, retry_backoff_seconds=0.1), ["uis_calls", "uis_goals"])
     expected = "UIS: get.account did not answer after 5 attempts (last: HTTP 500). Sync again later."
     stream_errors = [e.trace.error for e in output.errors if e.trace.error.stream_descriptor]
@@ -54,7 +72,9 @@ def test_get_account_failing_on_every_attempt_is_a_transient_error_that_names_it
     assert final.failure_type.value == "transient_error"
     assert final.message.startswith(f"The sync did not finish. {expected[:-1]}")
     assert "time zone" not in final.message and "uis.time_zone" not in final.message
-    assert len([r for r in emulator.requests_to("uis") if method_of(r) == "get.account"]) == 5  # its own retries, once per sync: the second stream did not ask again
+    assert (
+        len([r for r in emulator.requests_to("uis") if method_of(r) == "get.account"]) == 5
+    )  # its own retries, once per sync: the second stream did not ask again
     assert not records_by_stream(output) and not bodies(emulator, "get.calls_report") and not bodies(emulator, "get.goals_report")
 
 
@@ -65,7 +85,8 @@ def test_get_account_unknown_to_the_host_is_a_config_error_that_says_to_set_the_
     assert final.failure_type.value == "config_error"
     assert final.message.startswith(
         "The sync did not finish. UIS: the API did not tell the account's time zone (get.account answered method_not_found), "
-        "in which it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone")
+        "in which it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone"
+    )
     assert not records_by_stream(output) and len(account_calls(emulator)) == 1  # not retried
 
 
@@ -97,9 +118,17 @@ def test_the_emulator_refuses_what_the_api_refuses(emulator):
     import requests
 
     def ask(**params):
-        body = {"jsonrpc": "2.0", "id": 7, "method": "get.calls_report",
-                "params": {"access_token": UIS_ACCESS_TOKEN, "date_from": "2024-01-01 00:00:00",
-                           "date_till": "2024-03-31 23:59:59", **params}}
+        body = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "get.calls_report",
+            "params": {
+                "access_token": UIS_ACCESS_TOKEN,
+                "date_from": "2024-01-01 00:00:00",
+                "date_till": "2024-03-31 23:59:59",
+                **params,
+            },
+        }
         return requests.post(emulator.url("uis") + "/v2.0", json=body).json()["error"]["data"]
 
     assert (ask(offset=100_010)["mnemonic"], ask(offset=100_010)["field"]) == ("invalid_parameter_value", "offset")

@@ -94,8 +94,9 @@ def account_requests(emulator):
 def resume_after(emulator, first, config, stream):
     """The next sync from the first one's last state, every fault cleared: the union of both runs' ids."""
     emulator.faults.clear()  # the transport faults and the API errors injected: one plan
-    state = final_state(first, stream) if any(
-        m.state.stream.stream_descriptor.name == stream for m in first.state_messages) else None
+    state = (
+        final_state(first, stream) if any(m.state.stream.stream_descriptor.name == stream for m in first.state_messages) else None
+    )
     second = run_read(config, [stream], state=state_for({stream: state}) if state else None)
     assert not second.errors, error_messages(second)
     union = set(ids_of(first, stream)) | set(ids_of(second, stream))
@@ -103,6 +104,7 @@ def resume_after(emulator, first, config, stream):
 
 
 # ---- faults the connector rides out: the sync completes with every row ---------------------------
+
 
 def _error_body(mnemonic, message, code, metadata=None):
     data = {"mnemonic": mnemonic, "field": None, "value": None, "params": {}}
@@ -113,26 +115,52 @@ def _error_body(mnemonic, message, code, metadata=None):
 
 TRANSIENT = {
     # HTTP-level faults (name -> Fault without vendor match; `times` = extra requests expected)
-    "429 without Retry-After": lambda: Fault("uis", "response", times=2, response=Response(429, b"Too Many Requests", "text/plain")),
-    "429 with Retry-After": lambda: Fault("uis", "response", times=2, response=Response(429, b"{}", headers={"Retry-After": "1"})),
+    "429 without Retry-After": lambda: Fault(
+        "uis", "response", times=2, response=Response(429, b"Too Many Requests", "text/plain")
+    ),
+    "429 with Retry-After": lambda: Fault(
+        "uis", "response", times=2, response=Response(429, b"{}", headers={"Retry-After": "1"})
+    ),
     "500": lambda: Fault("uis", "response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": lambda: Fault("uis", "response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")),
+    "502 HTML page": lambda: Fault(
+        "uis", "response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+    ),
     "503 empty": lambda: Fault("uis", "response", times=3, response=Response(503, b"")),
     "connection reset": lambda: Fault("uis", "reset", times=2),
     "timeout": lambda: Fault("uis", "timeout", times=1, seconds=2.5),
     "truncated JSON": lambda: Fault("uis", "truncate", times=2),
-    "HTML page with HTTP 200": lambda: Fault("uis", "response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")),
+    "HTML page with HTTP 200": lambda: Fault(
+        "uis", "response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")
+    ),
     "empty body with HTTP 200": lambda: Fault("uis", "response", times=1, response=Response(200, b"")),
     # JSON-RPC errors with HTTP 200 the API asks to retry: bodies as the API sends them, once
     # with `error.data.metadata.limits` (waited out: minute_reset + 1 s), once without (backoff).
-    "limit_exceeded, minute_reset 0": lambda: Fault("uis", "response", times=1, response=_error_body(
-        "limit_exceeded", "The limit of requests has been exceeded", -32029,
-        {"limits": {"day_limit": 10000, "day_remaining": 9000, "day_reset": 3600, "minute_limit": 10,
-                    "minute_remaining": 0, "minute_reset": 0}})),
-    "limit_exceeded without metadata": lambda: Fault("uis", "response", times=2, response=_error_body(
-        "limit_exceeded", "The limit of requests has been exceeded", -32029)),
-    "internal_error": lambda: Fault("uis", "response", times=2, response=_error_body(
-        "internal_error", "Internal error, please try again later", -32603)),
+    "limit_exceeded, minute_reset 0": lambda: Fault(
+        "uis",
+        "response",
+        times=1,
+        response=_error_body(
+            "limit_exceeded",
+            "The limit of requests has been exceeded",
+            -32029,
+            {
+                "limits": {
+                    "day_limit": 10000,
+                    "day_remaining": 9000,
+                    "day_reset": 3600,
+                    "minute_limit": 10,
+                    "minute_remaining": 0,
+                    "minute_reset": 0,
+                }
+            },
+        ),
+    ),
+    "limit_exceeded without metadata": lambda: Fault(
+        "uis", "response", times=2, response=_error_body("limit_exceeded", "The limit of requests has been exceeded", -32029)
+    ),
+    "internal_error": lambda: Fault(
+        "uis", "response", times=2, response=_error_body("internal_error", "Internal error, please try again later", -32603)
+    ),
 }
 
 
@@ -203,22 +231,57 @@ def test_full_refresh_under_faults_has_no_duplicates(emulator):
 
 AFTER_RETRIES = "It failed the same way on every retry, so the stream stopped; sync again later."
 PERSISTENT = {
-    "500": (lambda: Fault("uis", "response", times=-1, response=Response(500, b"down", "text/plain")),
-            "UIS: the API answered with a server error.", "transient_error"),
-    "429": (lambda: Fault("uis", "response", times=-1, response=Response(429, b"slow down", "text/plain")),
-            "UIS: the API rate limit was reached.", "transient_error"),
-    "connection reset": (lambda: Fault("uis", "reset", times=-1),
-                         "UIS: the connection to the API failed (ConnectionError: ", "system_error"),
-    "HTML page with HTTP 200": (lambda: Fault("uis", "response", times=-1, response=Response(200, b"<html>login</html>", "text/html")),
-                                "UIS: the API sent a response that is not valid JSON (cut off or an HTML page).", "system_error"),
-    "internal_error": (lambda: Fault("uis", "response", times=-1, response=_error_body(
-        "internal_error", "Internal error, please try again later", -32603)),
-        "UIS: the API reported an internal error (internal_error: Internal error, please try again later).", "system_error"),
-    "limit_exceeded (minute)": (lambda: Fault("uis", "response", times=-1, response=_error_body(
-        "limit_exceeded", "The limit of requests has been exceeded", -32029,
-        {"limits": {"day_limit": 10000, "day_remaining": 9000, "day_reset": 3600, "minute_limit": 10, "minute_remaining": 0,
-                    "minute_reset": 0}})),
-        "UIS: the Data API's per-minute request limit was reached (limit_exceeded).", "system_error"),
+    "500": (
+        lambda: Fault("uis", "response", times=-1, response=Response(500, b"down", "text/plain")),
+        "UIS: the API answered with a server error.",
+        "transient_error",
+    ),
+    "429": (
+        lambda: Fault("uis", "response", times=-1, response=Response(429, b"slow down", "text/plain")),
+        "UIS: the API rate limit was reached.",
+        "transient_error",
+    ),
+    "connection reset": (
+        lambda: Fault("uis", "reset", times=-1),
+        "UIS: the connection to the API failed (ConnectionError: ",
+        "system_error",
+    ),
+    "HTML page with HTTP 200": (
+        lambda: Fault("uis", "response", times=-1, response=Response(200, b"<html>login</html>", "text/html")),
+        "UIS: the API sent a response that is not valid JSON (cut off or an HTML page).",
+        "system_error",
+    ),
+    "internal_error": (
+        lambda: Fault(
+            "uis", "response", times=-1, response=_error_body("internal_error", "Internal error, please try again later", -32603)
+        ),
+        "UIS: the API reported an internal error (internal_error: Internal error, please try again later).",
+        "system_error",
+    ),
+    "limit_exceeded (minute)": (
+        lambda: Fault(
+            "uis",
+            "response",
+            times=-1,
+            response=_error_body(
+                "limit_exceeded",
+                "The limit of requests has been exceeded",
+                -32029,
+                {
+                    "limits": {
+                        "day_limit": 10000,
+                        "day_remaining": 9000,
+                        "day_reset": 3600,
+                        "minute_limit": 10,
+                        "minute_remaining": 0,
+                        "minute_reset": 0,
+                    }
+                },
+            ),
+        ),
+        "UIS: the Data API's per-minute request limit was reached (limit_exceeded).",
+        "system_error",
+    ),
 }
 
 
@@ -259,7 +322,9 @@ CREDENTIAL_ERRORS = {
 def test_access_that_stops_working_mid_sync_is_a_config_error_and_loses_nothing(emulator, mnemonic):
     stream = "uis_calls"
     config = fast_config(emulator, concurrency_level=1)
-    uis(emulator).inject(mnemonic, times=-1, skip=2).match = reports_only  # the first two windows are read, then every request fails
+    uis(emulator).inject(
+        mnemonic, times=-1, skip=2
+    ).match = reports_only  # the first two windows are read, then every request fails
     first = run_read(config, [stream])
     messages = error_messages(first)
     assert len(messages) == 2, messages
@@ -287,12 +352,15 @@ def test_a_token_that_expires_mid_sync_stops_both_streams_and_the_next_sync_lose
     first = run_read(config, list(METHODS))
     final = first.errors[-1].trace.error
     assert final.failure_type.value == "config_error"
-    expected = ("UIS: the access token has expired (access_token_expired). Create a new token in the account and put it "
-                "in uis.access_token. (The API said: Access token has been expired)")
+    expected = (
+        "UIS: the access token has expired (access_token_expired). Create a new token in the account and put it "
+        "in uis.access_token. (The API said: Access token has been expired)"
+    )
     assert final.message.startswith(f"The sync did not finish. {expected}")
     assert final.message.count("access_token_expired") == 1  # one sentence, not one per stream and window
     assert final.message.endswith(" (streams uis_calls, uis_communications).") or final.message.endswith(
-        " (streams uis_communications, uis_calls).")
+        " (streams uis_communications, uis_calls)."
+    )
     account.token_state = "valid"  # the user put a working token in the config
     for stream in METHODS:
         assert resume_after(emulator, first, config, stream) == set(all_ids(emulator, stream))
@@ -316,8 +384,10 @@ def test_a_request_the_api_rejects_mid_sync_is_a_system_error_and_loses_nothing(
     message, field = REJECTED[mnemonic]
     uis(emulator).inject(mnemonic, times=-1, skip=2, message=message, field=field).match = reports_only
     first = run_read(config, [stream])
-    expected = (f"UIS: the API rejected the request to get.communications_report "
-                f"({mnemonic}{', field ' + field if field else ''}: {message}).")
+    expected = (
+        f"UIS: the API rejected the request to get.communications_report "
+        f"({mnemonic}{', field ' + field if field else ''}: {message})."
+    )
     assert error_messages(first) == [expected, f"The sync did not finish. {expected[:-1]} (stream {stream})."]
     assert first.errors[-1].trace.error.failure_type.value == "system_error"
     assert len(requests_for(emulator, METHODS[stream])) == WINDOWS  # not retried
@@ -354,12 +424,17 @@ def test_a_result_without_a_list_of_rows_stops_the_stream_instead_of_losing_the_
     stream = "uis_calls"
     config = fast_config(emulator, concurrency_level=1)
     body = Response.json({"jsonrpc": "2.0", "id": 1, "result": BAD_RESULTS[name]})
-    emulator.faults.add(Fault("uis", "response", times=-1, match=to_window(emulator, METHODS[stream], SECOND_WINDOW), response=body))
+    emulator.faults.add(
+        Fault("uis", "response", times=-1, match=to_window(emulator, METHODS[stream], SECOND_WINDOW), response=body)
+    )
     first = run_read(config, [stream])
     messages = error_messages(first)
     assert len(messages) == 2, messages
     assert messages[0].startswith("UIS: the API answered get.calls_report with a result whose `data` is not a list of rows")
-    assert messages[-1].startswith("The sync did not finish. UIS: the API answered get.calls_report") and "Traceback" not in messages[-1]
+    assert (
+        messages[-1].startswith("The sync did not finish. UIS: the API answered get.calls_report")
+        and "Traceback" not in messages[-1]
+    )
     assert resume_after(emulator, first, config, stream) == set(all_ids(emulator, stream))
 
 
@@ -385,7 +460,9 @@ def test_malformed_rows_never_crash_the_sync_nor_break_the_schema_silently(emula
         validator.validate(record)
     # The first window was replaced by the rows above; the five other windows are all there.
     first_window = set(uis(emulator).ids(METHODS[stream], START, "2023-03-29T23:59:59"))
-    assert sorted(r["id"] for r in records if r.get("id") not in (7, 8, 9, None)) == sorted(set(all_ids(emulator, stream)) - first_window)
+    assert sorted(r["id"] for r in records if r.get("id") not in (7, 8, 9, None)) == sorted(
+        set(all_ids(emulator, stream)) - first_window
+    )
     seven, eight, nine = (next(r for r in records if r.get("id") == i) for i in (7, 8, 9))
     assert seven["talk_duration"] == 12 and seven.get("is_lost") is None
     assert seven["_invalid_fields"] == {"is_lost": "abc", "tags": "vip", "visitor_id": "1.5"}
@@ -407,10 +484,18 @@ def _debug_world(emulator):
     config = fast_config(emulator)
     config["uis"]["access_token"] = SPECIAL_TOKEN
     # Faults whose answers echo the request (with the token) back, as some proxies and error pages do.
-    emulator.faults.add(Fault("uis", "response", times=1, skip=1,
-                              response=lambda request: Response(500, b"<html>echo: " + request.body + b"</html>", "text/html")))
-    emulator.faults.add(Fault("uis", "response", times=1, skip=2,
-                              response=lambda request: Response(502, request.body, "application/json")))
+    emulator.faults.add(
+        Fault(
+            "uis",
+            "response",
+            times=1,
+            skip=1,
+            response=lambda request: Response(500, b"<html>echo: " + request.body + b"</html>", "text/html"),
+        )
+    )
+    emulator.faults.add(
+        Fault("uis", "response", times=1, skip=2, response=lambda request: Response(502, request.body, "application/json"))
+    )
     return config
 
 
@@ -418,9 +503,14 @@ def test_a_debug_read_never_prints_the_access_token(emulator):
     config = _debug_world(emulator)
     streams = ["uis_calls", "uis_chat_messages", "uis_financial_summary"]
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["read", "--config", make_file(Path(tmp) / "config.json", config),
-                "--catalog", make_file(Path(tmp) / "catalog.json", ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))),
-                "--debug"]
+        args = [
+            "read",
+            "--config",
+            make_file(Path(tmp) / "config.json", config),
+            "--catalog",
+            make_file(Path(tmp) / "catalog.json", ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))),
+            "--debug",
+        ]
         output = run_command(args, config)  # asserts that no credential was printed, raw or URL-encoded
     assert len(output.records) == sum(len(x) for x in records_by_stream(output).values()) > 0 and not output.errors
     # the debug output did show requests and responses (so the scan had something to scan)
@@ -434,9 +524,22 @@ def test_a_debug_read_by_the_cli_prints_no_token_on_stdout_or_stderr(emulator, t
     config = _debug_world(emulator)
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["uis_calls"]))))
-    process = subprocess.run([sys.executable, "-m", "source_calltracking.run", "read", "--config", str(tmp_path / "config.json"),
-                              "--catalog", str(tmp_path / "catalog.json"), "--debug"],
-                             capture_output=True, text=True, timeout=120)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "source_calltracking.run",
+            "read",
+            "--config",
+            str(tmp_path / "config.json"),
+            "--catalog",
+            str(tmp_path / "catalog.json"),
+            "--debug",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-2000:]
     assert '"type": "DEBUG"' in process.stdout or '"type":"DEBUG"' in process.stdout
     assert_no_secrets_in(process.stdout + process.stderr, config)

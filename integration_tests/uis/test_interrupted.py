@@ -18,8 +18,13 @@ from testkit.emulator.timeline import spread
 from testkit.emulator.world import build_world, world_config
 
 START, END = "2022-01-01", "2024-04-30T23:59:59"
-ROWS = {"get.calls_report": 3000, "get.communications_report": 2000, "get.call_legs_report": 2500,
-        "get.goals_report": 800, "get.chats_report": 250}
+ROWS = {
+    "get.calls_report": 3000,
+    "get.communications_report": 2000,
+    "get.call_legs_report": 2500,
+    "get.goals_report": 800,
+    "get.chats_report": 250,
+}
 STREAMS = {  # stream -> (method, primary key, cursor field)
     # since 0.2.0 every cursor is `event_time_utc` (states and records alike: "2024-02-19T21:53:59Z")
     "uis_calls": ("get.calls_report", ("id",), "event_time_utc"),

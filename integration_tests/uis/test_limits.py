@@ -35,8 +35,12 @@ def test_requests_are_paced_by_the_minute_budget_the_answers_report(emulator):
     waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
     # get.account spends one of the three, then two windows are in flight at once: the first wait comes
     # when fewer requests are left than can be in flight (1 or 0, whichever answer came first)
-    assert waits and waits[0].startswith(("UIS: 1 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s",
-                                          "UIS: 0 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s"))
+    assert waits and waits[0].startswith(
+        (
+            "UIS: 1 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s",
+            "UIS: 0 request(s) left in this minute's Data API budget (minute_limit 3); waiting 1 s",
+        )
+    )
 
 
 def test_get_account_spends_the_minute_budget_and_is_paced_by_it(emulator):
@@ -46,7 +50,9 @@ def test_get_account_spends_the_minute_budget_and_is_paced_by_it(emulator):
     vendor.set_budget(UIS_ACCESS_TOKEN, minute_limit=1, minute_seconds=1)
     output = run_read(uis_config(emulator, end_date="2024-02-29", concurrency_level=1), ["uis_goals"])
     assert not output.errors, error_messages(output)
-    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids("get.goals_report", START_DATE, "2024-02-29T23:59:59")
+    assert sorted(r.record.data["id"] for r in output.records) == vendor.ids(
+        "get.goals_report", START_DATE, "2024-02-29T23:59:59"
+    )
     assert vendor.errors_sent == []  # the report was not refused
     assert [b["method"] for b in bodies(emulator)] == ["get.account", "get.goals_report"]
     waits = [m.log.message for m in output.logs if "left in this minute's Data API budget" in (m.log.message or "")]
@@ -57,8 +63,12 @@ def test_the_emulator_counts_the_budgets_down_in_metadata(emulator):
     import requests
 
     url, params = emulator.url("uis") + "/v2.0", {"access_token": UIS_ACCESS_TOKEN, "year": 2024, "month": 1}
-    limits = [requests.post(url, json={"jsonrpc": "2.0", "id": i, "method": "get.financial_summary_report",
-                                       "params": params}).json()["result"]["metadata"]["limits"] for i in range(2)]
+    limits = [
+        requests.post(url, json={"jsonrpc": "2.0", "id": i, "method": "get.financial_summary_report", "params": params}).json()[
+            "result"
+        ]["metadata"]["limits"]
+        for i in range(2)
+    ]
     assert limits[0]["minute_remaining"] - limits[1]["minute_remaining"] == 1
     assert limits[0]["day_remaining"] - limits[1]["day_remaining"] == 1
     assert set(limits[0]) == {"day_limit", "day_remaining", "day_reset", "minute_limit", "minute_remaining", "minute_reset"}
@@ -71,8 +81,10 @@ def test_a_used_up_day_limit_stops_with_a_clear_message_and_keeps_the_state(emul
     config = uis_config(emulator, start_date="2023-03-01", end_date="2023-12-31", concurrency_level=1)
     output = run_read(config, ["uis_calls"])
     error = output.errors[-1].trace.error
-    assert error.message.startswith("The sync did not finish. UIS: the Data API's daily request limit is used up "
-                                    "(limit_exceeded, day_limit 2). The sync stopped here; what it read is saved")
+    assert error.message.startswith(
+        "The sync did not finish. UIS: the Data API's daily request limit is used up "
+        "(limit_exceeded, day_limit 2). The sync stopped here; what it read is saved"
+    )
     assert "Traceback" not in error.message
     state = final_state(output, "uis_calls")
     first_two = [r.record.data for r in output.records]

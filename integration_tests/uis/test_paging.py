@@ -29,7 +29,9 @@ def test_paging_never_asks_past_offset_100000_and_says_why():
     assert pagination.next_position(holding(150_000), 90_000, 10_000) == 100_000
     with pytest.raises(AirbyteTracedException) as raised:
         pagination.next_position(holding(150_000), 100_000, 10_000)
-    assert raised.value.message.startswith("UIS: get.sales_report answered with 150000 rows for one request, more than the 110000")
+    assert raised.value.message.startswith(
+        "UIS: get.sales_report answered with 150000 rows for one request, more than the 110000"
+    )
     assert pagination.next_position(holding(110_000), 100_000, 10_000) is None  # everything read
     # The page length is the server's: a page shorter than the `limit` asked is not the last one.
     assert pagination.next_position(holding(30_000), 0, 9_999) == 9_999

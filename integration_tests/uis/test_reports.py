@@ -22,8 +22,11 @@ def key(record, stream):
 def expected_keys(vendor, stream, since=START_DATE, until=END):
     method = METHODS[stream]
     if stream == "uis_chat_messages":
-        return [(m["chat_id"], m["date_time"], m["source"], m["text"]) for c in vendor.chat_ids(since, until)
-                for m in vendor.chat_messages(c)]
+        return [
+            (m["chat_id"], m["date_time"], m["source"], m["text"])
+            for c in vendor.chat_ids(since, until)
+            for m in vendor.chat_messages(c)
+        ]
     if stream == "uis_visitors":
         return [(v,) for v in vendor.visitor_ids(since, until)]
     if stream == "uis_financial_summary":
@@ -81,8 +84,10 @@ def test_v3_methods_the_api_lacks_are_skipped_with_a_warning(full_refresh):
     _, output = full_refresh
     warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
     for method, stream in (("get.sales_report", "uis_sales"), ("get.api_requests_report", "uis_api_requests")):
-        assert any(w.startswith(f"UIS: the API does not offer {method} (method_not_found") and f"Stream {stream} is skipped" in w
-                   for w in warnings), warnings
+        assert any(
+            w.startswith(f"UIS: the API does not offer {method} (method_not_found") and f"Stream {stream} is skipped" in w
+            for w in warnings
+        ), warnings
     assert "uis_sales" not in records_by_stream(output)
     assert records_by_stream(output)["uis_calls"]  # the rest of the sync went on
 
@@ -110,8 +115,10 @@ def test_user_id_of_an_agent_account_goes_with_every_request(emulator):
     output = run_read(config, ["uis_goals"])
     error = output.errors[-1].trace.error
     assert error.failure_type.value == "config_error"
-    assert "UIS: the account is an agent (partner) account, which must say whose reports to read " \
-           "(required_parameter_missed). Set uis.user_id" in error.message
+    assert (
+        "UIS: the account is an agent (partner) account, which must say whose reports to read "
+        "(required_parameter_missed). Set uis.user_id" in error.message
+    )
     vendor.log.clear()
     config["uis"]["user_id"] = 4242
     output = run_read(config, ["uis_goals", "uis_sales"])

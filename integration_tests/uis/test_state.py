@@ -29,8 +29,9 @@ def test_incremental_round_trip_reads_new_rows_and_the_lookback(emulator):
     assert sorted(r.record.data["id"] for r in second.records) == sorted(expected)
     assert final_state(second, "uis_calls")["event_time_utc"] == timeline.last_time.strftime(STATE_FMT)
     assert len(bodies(emulator, "get.account")) == 1
-    assert min(utc_window_of(emulator, b)[0] for b in bodies(emulator, "get.calls_report")) == \
-        (cursor - dt.timedelta(days=1)).replace(tzinfo=None)
+    assert min(utc_window_of(emulator, b)[0] for b in bodies(emulator, "get.calls_report")) == (
+        cursor - dt.timedelta(days=1)
+    ).replace(tzinfo=None)
 
 
 def test_chat_messages_follow_the_window_of_their_parent(emulator):
@@ -66,8 +67,11 @@ def test_financial_summary_reads_the_month_of_its_cursor_again(emulator):
     assert final_state(first, "uis_financial_summary")["date"] == "2024-03-15"
     vendor.financial_days = (dt.date(2024, 1, 1), dt.date(2024, 4, 10))  # March completed, April started
     vendor.log.clear()
-    second = run_read(uis_config(emulator, end_date="2024-04-10"), ["uis_financial_summary"],
-                      state=state_for({"uis_financial_summary": final_state(first, "uis_financial_summary")}))
+    second = run_read(
+        uis_config(emulator, end_date="2024-04-10"),
+        ["uis_financial_summary"],
+        state=state_for({"uis_financial_summary": final_state(first, "uis_financial_summary")}),
+    )
     asked = sorted((b["params"]["year"], b["params"]["month"]) for b in bodies(emulator, "get.financial_summary_report"))
     assert asked == [(2024, 3), (2024, 4)]
     dates = sorted(r.record.data["date"] for r in second.records)

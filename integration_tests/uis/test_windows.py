@@ -49,7 +49,7 @@ def test_ten_months_are_read_in_windows_within_the_limit(emulator):
     windows = sorted(utc_window_of(emulator, b) for b in bodies(emulator, "get.calls_report"))
     assert len(windows) == 4  # 306 days in windows of 88 days
     assert windows[0][0] == dt.datetime(2023, 3, 1) and windows[-1][1] == dt.datetime(2023, 12, 31, 23, 59, 59)
-    for (since, until), (next_since, _) in zip(windows, windows[1:]):
+    for (_, until), (next_since, _) in zip(windows, windows[1:], strict=False):
         assert next_since == until + dt.timedelta(seconds=1)  # no gap, no overlap
     for since, until in (window_of(b) for b in bodies(emulator, "get.calls_report")):  # as asked, in the account's zone
         assert until - since < dt.timedelta(days=89)  # under "3 months" (at least 89 days) and under "90 days" alike
@@ -74,8 +74,11 @@ def test_a_window_over_110000_rows_is_split_and_read_completely(emulator):
     vendor = uis(emulator)
     method = "get.financial_call_legs_report"
     vendor.timelines[method] = spread(112_000, "2024-01-02", "2024-01-20")
-    output = run_read(uis_config(emulator, start_date="2024-01-01", end_date="2024-01-31"), ["uis_financial_call_legs"],
-                      sync_mode=SyncMode.full_refresh)
+    output = run_read(
+        uis_config(emulator, start_date="2024-01-01", end_date="2024-01-31"),
+        ["uis_financial_call_legs"],
+        sync_mode=SyncMode.full_refresh,
+    )
     assert not output.errors, error_messages(output)
     keys = [(r.record.data["call_session_id"], r.record.data["leg_id"]) for r in output.records]
     assert len(keys) == len(set(keys)) == 112_000
@@ -87,7 +90,7 @@ def test_a_window_over_110000_rows_is_split_and_read_completely(emulator):
     paged = {asked_utc_range(emulator, b) for b in sent if b["params"]["offset"] > 0}
     assert len(paged) >= 2
     for since, until in paged:
-        lo, hi = vendor.timelines[method].index_range(since.replace(tzinfo=dt.timezone.utc), until.replace(tzinfo=dt.timezone.utc))
+        lo, hi = vendor.timelines[method].index_range(since.replace(tzinfo=dt.UTC), until.replace(tzinfo=dt.UTC))
         assert hi - lo <= 110_000
         offsets = sorted(b["params"]["offset"] for b in sent if asked_utc_range(emulator, b) == (since, until))
         assert offsets == list(range(0, hi - lo, 10000))  # every page once, stopping at total_items
@@ -98,7 +101,9 @@ def test_each_window_is_logged_with_its_rows_and_the_api_total(emulator):
     assert not output.errors, error_messages(output)
     first = len(held(emulator, until="2024-03-28T23:59:59"))
     lines = logs(output, "UIS: stream uis_calls, window ")
-    assert f"UIS: stream uis_calls, window 2024-01-01 00:00:00 to 2024-03-28 23:59:59 UTC: {first} rows, API total {first}." in lines
+    assert (
+        f"UIS: stream uis_calls, window 2024-01-01 00:00:00 to 2024-03-28 23:59:59 UTC: {first} rows, API total {first}." in lines
+    )
     assert len(lines) == 3
 
 
@@ -112,7 +117,8 @@ def test_a_window_that_comes_up_short_once_is_read_again_without_duplicates(emul
     first = len(held(emulator, until="2024-03-28T23:59:59"))
     assert logs(output, "once more") == [
         f"UIS: stream uis_calls, window 2024-01-01 00:00:00 to 2024-03-28 23:59:59 UTC: the API reported {first} rows "
-        f"but sent {first - 1} (1 of them sent twice); reading the window once more."]
+        f"but sent {first - 1} (1 of them sent twice); reading the window once more."
+    ]
     # The short page, the page at the next offset (which repeats a row), the window once more, and
     # one page for each of the other two windows: nothing else was asked.
     assert len([b for b in emulator.vendors["uis"].log if b.get("method") == METHOD]) == 5
@@ -129,7 +135,8 @@ def test_a_window_that_stays_short_stops_the_stream_and_keeps_the_state_before_i
     assert errors[0].message == (
         f"UIS: stream uis_calls, window 2024-03-29 00:00:00 to 2024-06-24 23:59:59 UTC: the API reported {in_window} rows "
         f"but sent {in_window - 1}, on two reads. The stream stopped so that no rows are lost without a word; the state "
-        "is kept from before this window, and the next sync reads it again.")
+        "is kept from before this window, and the next sync reads it again."
+    )
     state = final_state(first, STREAM)
     assert state["event_time_utc"] <= "2024-03-28T23:59:59Z"
     emulator.faults.clear()

@@ -35,22 +35,22 @@ import re
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import IO, Any
 
 import orjson
 import requests
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 SPOOL_THRESHOLD_BYTES = 4 << 20
 SEGMENT_BYTES = 1 << 20
 _CHUNK_BYTES = 1 << 20
 _EDGE_BYTES = 64 << 10  # where the start and the end of the records are looked for
-_RECORD_PATHS: Sequence[Tuple[str, ...]] = ((), ("result", "data"), ("result",), ("data",))
+_RECORD_PATHS: Sequence[tuple[str, ...]] = ((), ("result", "data"), ("result",), ("data",))
 _MARKER = b'"\\u0000calltracking-records\\u0000"'
 _MARKER_VALUE = "\x00calltracking-records\x00"
 _WHITESPACE = b" \t\r\n"
@@ -65,8 +65,8 @@ class Answer:
     of a large body left in a file, or the network error that cut the reading short."""
 
     parsed: Any
-    records: Optional["SpooledRecords"] = None
-    interruption: Optional[Exception] = None
+    records: SpooledRecords | None = None
+    interruption: Exception | None = None
 
     @property
     def body(self) -> Any:
@@ -74,7 +74,7 @@ class Answer:
         return None if self.parsed is NOT_JSON else self.parsed
 
 
-_ANSWERS: "weakref.WeakKeyDictionary[requests.Response, Answer]" = weakref.WeakKeyDictionary()
+_ANSWERS: weakref.WeakKeyDictionary[requests.Response, Answer] = weakref.WeakKeyDictionary()
 _ANSWERS_LOCK = threading.Lock()
 
 
@@ -96,7 +96,7 @@ def json_body(response: requests.Response) -> Any:
     return answer_of(response).body
 
 
-def spooled_records(response: requests.Response) -> Optional["SpooledRecords"]:
+def spooled_records(response: requests.Response) -> SpooledRecords | None:
     """The records of a large body, left in its file."""
     return answer_of(response).records
 
@@ -123,7 +123,7 @@ class ParsedResponse(requests.Response):
             raise requests.exceptions.JSONDecodeError("the response body is not JSON", "", 0)
         return self._as_seen
 
-    def seen_as(self, parsed: Any) -> "ParsedResponse":
+    def seen_as(self, parsed: Any) -> ParsedResponse:
         """The same response with the filters seeing `parsed` as its body."""
         return ParsedResponse(self.original, self.answer, parsed)
 
@@ -133,7 +133,7 @@ class StreamedJsonDecoder(JsonDecoder):
     Decoding is the answer's body (the connector's extractors and paginators read `answer_of`
     directly). A JsonDecoder, so that the CDK accepts it beside a paginator."""
 
-    def __init__(self, parameters: Optional[Mapping[str, Any]] = None, **_: Any) -> None:
+    def __init__(self, parameters: Mapping[str, Any] | None = None, **_: Any) -> None:
         super().__init__(parameters=parameters or {})
 
     def is_stream_response(self) -> bool:
@@ -147,16 +147,17 @@ class StreamedJsonDecoder(JsonDecoder):
 class SpooledRecords:
     """The records of a large body, left in its temporary file, parsed a segment at a time."""
 
-    def __init__(self, file: IO[bytes], start: int, end: int, path: Tuple[str, ...], boundary: "re.Pattern[bytes]",
-                 provider: str) -> None:
+    def __init__(
+        self, file: IO[bytes], start: int, end: int, path: tuple[str, ...], boundary: re.Pattern[bytes], provider: str
+    ) -> None:
         self.path = path  # where the records were in the document: () for the body itself
         self._provider = provider
         self._file = file
         self._segments = _segments(file, start, end, boundary)
-        self._first: List[Any] = next(self._segments, [])  # for the filters' view of the body
+        self._first: list[Any] = next(self._segments, [])  # for the filters' view of the body
 
     @property
-    def first(self) -> List[Any]:
+    def first(self) -> list[Any]:
         return self._first[:1]
 
     def items(self) -> Iterator[Any]:
@@ -188,7 +189,7 @@ def _read(response: requests.Response, provider: str) -> Answer:
     if getattr(response, "_content", False) is not False or response.raw is None:  # read already: not streamed
         return Answer(_parse(response.content or b""))
     head = bytearray()
-    spool: Optional[IO[bytes]] = None
+    spool: IO[bytes] | None = None
     try:
         for chunk in _chunks(response.raw):
             if spool is not None:
@@ -266,7 +267,7 @@ def _large_answer(spool: IO[bytes], provider: str) -> Answer:
     return answer
 
 
-def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...], int, int, Any, "re.Pattern[bytes]"]]:
+def _find_records(file: IO[bytes], size: int) -> tuple[tuple[str, ...], int, int, Any, re.Pattern[bytes]] | None:
     """(path, offset of the array's `[`, offset of its `]`, the document without the array, the
     boundary between its records).
     Raises ValueError when the document is incomplete; None when it holds no array of records."""
@@ -284,7 +285,7 @@ def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...],
         for end in _closing_brackets(tail, tail_offset, path):
             if end <= start:
                 break
-            skeleton_text = head[:start] + _MARKER + tail[end - tail_offset + 1:]
+            skeleton_text = head[:start] + _MARKER + tail[end - tail_offset + 1 :]
             try:
                 skeleton = orjson.loads(skeleton_text)
             except orjson.JSONDecodeError:
@@ -296,23 +297,23 @@ def _find_records(file: IO[bytes], size: int) -> Optional[Tuple[Tuple[str, ...],
     return None
 
 
-def _array_start(head: bytes, path: Tuple[str, ...]) -> Optional[int]:
+def _array_start(head: bytes, path: tuple[str, ...]) -> int | None:
     position = len(head) - len(head.lstrip(_WHITESPACE))
     if not path:
-        return position if head[position:position + 1] == b"[" else None
+        return position if head[position : position + 1] == b"[" else None
     for key in path:
         found = re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*').search(head, position)
         if found is None:
             return None
         position = found.end()
-    return position if head[position:position + 1] == b"[" else None
+    return position if head[position : position + 1] == b"[" else None
 
 
-def _closing_brackets(tail: bytes, tail_offset: int, path: Tuple[str, ...]) -> Iterator[int]:
+def _closing_brackets(tail: bytes, tail_offset: int, path: tuple[str, ...]) -> Iterator[int]:
     """Candidate offsets of the array's `]`, last first: the body's last byte for the body itself."""
     end = len(tail.rstrip(_WHITESPACE)) - 1
     if not path:
-        if tail[end:end + 1] == b"]":
+        if tail[end : end + 1] == b"]":
             yield tail_offset + end
         return
     for tries, position in enumerate(m.start() for m in reversed(list(re.finditer(rb"\]", tail)))):
@@ -321,7 +322,7 @@ def _closing_brackets(tail: bytes, tail_offset: int, path: Tuple[str, ...]) -> I
         yield tail_offset + position
 
 
-def _check_last_record(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes]") -> None:
+def _check_last_record(file: IO[bytes], start: int, end: int, boundary: re.Pattern[bytes]) -> None:
     """The array's last record must parse: a body cut off inside it and closed by chance (after a
     nested `]`) is not whole. Looked for in a window before the end that grows until a cut before the
     last record parses; a record longer than the largest window is left to the segments to tell."""
@@ -335,7 +336,7 @@ def _check_last_record(file: IO[bytes], start: int, end: int, boundary: "re.Patt
         cuts = list(_cuts(text, boundary, tries=64))
         for cut in cuts:
             try:
-                orjson.loads(b"[" + text[cut.end():] + b"]")
+                orjson.loads(b"[" + text[cut.end() :] + b"]")
                 return
             except orjson.JSONDecodeError:
                 continue
@@ -349,7 +350,7 @@ def _check_last_record(file: IO[bytes], start: int, end: int, boundary: "re.Patt
         window *= 2
 
 
-def _record_boundary(file: IO[bytes], start: int) -> "re.Pattern[bytes]":
+def _record_boundary(file: IO[bytes], start: int) -> re.Pattern[bytes]:
     """Where one record ends and the next begins: `}`, a comma, and the `{` of the next record --
     with its first key when the first record has one, so that the `},{` inside a record's nested
     list of objects is seldom taken for it."""
@@ -366,7 +367,7 @@ _ANY_BOUNDARY = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*(?=\{)")
 _CUT_TRIES = 16
 
 
-def _cuts(text: bytes, boundary: "re.Pattern[bytes]", tries: int = _CUT_TRIES) -> Iterator["re.Match[bytes]"]:
+def _cuts(text: bytes, boundary: re.Pattern[bytes], tries: int = _CUT_TRIES) -> Iterator[re.Match[bytes]]:
     """The last `tries` places where `text` may be cut between two records, last first (looked for
     near the end first: a megabyte holds thousands of them)."""
     for tail in (1 << 14, 1 << 18, len(text)):
@@ -376,7 +377,7 @@ def _cuts(text: bytes, boundary: "re.Pattern[bytes]", tries: int = _CUT_TRIES) -
     return iter(())
 
 
-def _segments(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes]") -> Iterator[List[Any]]:
+def _segments(file: IO[bytes], start: int, end: int, boundary: re.Pattern[bytes]) -> Iterator[list[Any]]:
     """The records between offsets start (`[`) and end (`]`), as lists of about SEGMENT_BYTES of text.
 
     A piece is cut at a record boundary; a cut that falls inside a string or a nested object leaves a
@@ -396,15 +397,15 @@ def _segments(file: IO[bytes], start: int, end: int, boundary: "re.Pattern[bytes
             return
         for cut in _cuts(buffer, boundary):
             try:
-                records = orjson.loads(b"[" + buffer[:cut.start() + 1] + b"]")
+                records = orjson.loads(b"[" + buffer[: cut.start() + 1] + b"]")
             except orjson.JSONDecodeError:
                 continue
-            buffer = buffer[cut.end():]
+            buffer = buffer[cut.end() :]
             yield records
             break
 
 
-def released(items: List[Any], keep: Any = None) -> Iterator[Any]:
+def released(items: list[Any], keep: Any = None) -> Iterator[Any]:
     """The items of a list of a parsed body, in order, each let go of once handed over (those `keep`
     refuses are skipped): a page's memory is returned as its records move on, instead of when the
     last one has."""
@@ -416,7 +417,7 @@ def released(items: List[Any], keep: Any = None) -> Iterator[Any]:
             yield item
 
 
-def _at(document: Any, path: Tuple[str, ...]) -> Any:
+def _at(document: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if not isinstance(document, dict):
             return None
@@ -424,7 +425,7 @@ def _at(document: Any, path: Tuple[str, ...]) -> Any:
     return document
 
 
-def _with_records(skeleton: Any, path: Tuple[str, ...], records: List[Any]) -> Any:
+def _with_records(skeleton: Any, path: tuple[str, ...], records: list[Any]) -> Any:
     if not path:
         return records
     parent = _at(skeleton, path[:-1])

@@ -4,12 +4,12 @@ CallKeeper" describes it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
@@ -54,9 +54,16 @@ class CallkeeperWindowRequester(RequesterWithOptions):
     whatever the server's reading.
     """
 
-    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
-        params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+    def get_request_params(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
+        params = dict(
+            super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        )
         window = window_bounds(stream_slice)
         if window is not None:
             zone = time_zone(self.config_for(stream_slice))
@@ -74,7 +81,7 @@ def time_zone(config: Mapping[str, Any]) -> ZoneInfo:
 _ENVELOPE_KEYS = ("result", "data")
 
 
-def callkeeper_records(body: Any) -> Iterable[Dict[str, Any]]:
+def callkeeper_records(body: Any) -> Iterable[dict[str, Any]]:
     """The records of a CallKeeper REST answer, whatever its shape.
 
     The document does not show the answer of the read methods. Published clients read
@@ -121,10 +128,10 @@ class CallkeeperStatusTexts(RecordTransformation):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         record["status_title"], record["status_description"] = callkeeper_statuses.decode(
             record.get("status_code"), record.get("status2_code")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Mapping, MutableMapping, Optional
+from typing import Any
 
 import orjson
 import requests
-
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
@@ -35,13 +35,20 @@ class CalltrackingRequester(RequesterWithOptions):
     the config key whose key it takes (`api_key`, or `role_api_key` for `getByRole`).
     """
 
-    def get_url(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                next_page_token: Optional[Mapping[str, Any]] = None) -> str:
+    def get_url(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> str:
         block = self.config_for(stream_slice)["callkeeper_calltracking"]
         page = (next_page_token or {}).get("next_page_token") or 0
         window = window_bounds(stream_slice)
         period = f"/{int(window[0].timestamp())}/{int(window[1].timestamp())}" if window else ""
-        return f"{endpoint(block.get('base_url'))}?json/v3/{block.get(self._key_field, '')}/call/{self._method}/{int(page)}{period}"
+        return (
+            f"{endpoint(block.get('base_url'))}?json/v3/{block.get(self._key_field, '')}/call/{self._method}/{int(page)}{period}"
+        )
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
@@ -49,7 +56,7 @@ class CalltrackingRequester(RequesterWithOptions):
         self._key_field = parameters.get("key_field", "api_key")
 
 
-def endpoint(base_url: Optional[str]) -> str:
+def endpoint(base_url: str | None) -> str:
     """`https://ckct.ru/api/` or `…/api/index.php`, with or without the trailing `/`: where `?` goes."""
     base = base_url or DEFAULT_BASE_URL
     return base if base.endswith(("/", ".php")) else base + "/"
@@ -102,12 +109,12 @@ class CalltrackingPages(ReconciledPagination):
 
     records_word = "calls"
 
-    def reported_count(self, body: Any) -> Optional[int]:
+    def reported_count(self, body: Any) -> int | None:
         if _inbound_error(body) == "No rows found":
             return 0
         return _counter(body, "totalLength")
 
-    def next_position(self, body: Any, position: int, on_page: int) -> Optional[int]:
+    def next_position(self, body: Any, position: int, on_page: int) -> int | None:
         if _inbound_error(body):
             return None  # "No rows found", "Incorrect page is set": the window has no more pages
         of_pages = _counter(body, "ofPages")
@@ -116,12 +123,12 @@ class CalltrackingPages(ReconciledPagination):
         return position + 1 if on_page else None
 
 
-def _inbound_error(body: Any) -> Optional[str]:
+def _inbound_error(body: Any) -> str | None:
     inbound = body.get("inbound") if isinstance(body, dict) else None
     return inbound.get("error") if isinstance(inbound, dict) else None
 
 
-def _counter(body: Any, name: str) -> Optional[int]:
+def _counter(body: Any, name: str) -> int | None:
     """A page counter from `inbound`, else `info` (a number, or a number as text)."""
     if not isinstance(body, dict):
         return None
@@ -135,7 +142,7 @@ def _counter(body: Any, name: str) -> Optional[int]:
     return None
 
 
-def call_key(record: Mapping[str, Any]) -> Optional[str]:
+def call_key(record: Mapping[str, Any]) -> str | None:
     """The API's own id of a call: `universalId` (the newer shape) or `callId` (the older one)."""
     key = record.get("universalId") or record.get("callId")
     return None if key in (None, "") else str(key)
@@ -174,10 +181,10 @@ class CalltrackingRecordKeys(EventTimeUtc):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         record["record_id"] = record_id(record)
         local = clock(self.zone(config or {}, stream_slice))
@@ -188,5 +195,5 @@ class CalltrackingRecordKeys(EventTimeUtc):
         record[EVENT_TIME_FIELD] = utc_text(moment) if moment else None
 
 
-def _plausible(moment: Optional[dt.datetime]) -> Optional[dt.datetime]:
+def _plausible(moment: dt.datetime | None) -> dt.datetime | None:
     return moment if moment is not None and 1970 <= moment.year <= 2100 else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
@@ -42,18 +43,24 @@ class CursorToEventTimeUtc(StateMigration):
         self._old = parameters.get("old_cursor_field") or parameters["event_time_field"]
         self._margin = dt.timedelta(hours=float(parameters.get("margin_hours") or 0))
         block = self.config.get(parameters.get("config_block") or "") or {}
-        self._zone = (parameters.get("time_zone_key") and block.get(parameters["time_zone_key"])) or parameters.get("default_time_zone") or "UTC"
+        self._zone = (
+            (parameters.get("time_zone_key") and block.get(parameters["time_zone_key"]))
+            or parameters.get("default_time_zone")
+            or "UTC"
+        )
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
         return self._migrated(stream_state) != dict(stream_state or {})
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         migrated = self._migrated(stream_state)
-        logger.info(f"State of version 0.1: cursor `{self._old}` {stream_state.get(self._old, '(nested)')} is now "
-                    f"{EVENT_TIME_FIELD} {migrated.get(EVENT_TIME_FIELD, '(nested)')}.")
+        logger.info(
+            f"State of version 0.1: cursor `{self._old}` {stream_state.get(self._old, '(nested)')} is now "
+            f"{EVENT_TIME_FIELD} {migrated.get(EVENT_TIME_FIELD, '(nested)')}."
+        )
         return migrated
 
-    def _migrated(self, state: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    def _migrated(self, state: Mapping[str, Any] | None) -> dict[str, Any]:
         state = dict(state or {})
         if PER_PARTITION_KEY in state:
             return state  # already of the accounts form
@@ -64,11 +71,13 @@ class CursorToEventTimeUtc(StateMigration):
         if isinstance(state.get(GLOBAL_KEY), Mapping):
             state[GLOBAL_KEY] = self._migrated(state[GLOBAL_KEY])
         if isinstance(state.get("parent_state"), Mapping):
-            state["parent_state"] = {name: self._migrated(parent) if isinstance(parent, Mapping) else parent
-                                     for name, parent in state["parent_state"].items()}
+            state["parent_state"] = {
+                name: self._migrated(parent) if isinstance(parent, Mapping) else parent
+                for name, parent in state["parent_state"].items()
+            }
         return state
 
-    def _moment(self, value: Any) -> Optional[dt.datetime]:
+    def _moment(self, value: Any) -> dt.datetime | None:
         text = str(value).strip()
         if len(text) == 10:
             return clock(self._zone).utc(text + " 00:00:00")
@@ -88,8 +97,11 @@ class EveryAccountFromItsOwnState(StateMigration):
     """
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        return bool(stream_state) and (PER_PARTITION_KEY not in stream_state or GLOBAL_KEY in stream_state
-                                       or any(_has_global(p) for p in (stream_state.get("parent_state") or {}).values()))
+        return bool(stream_state) and (
+            PER_PARTITION_KEY not in stream_state
+            or GLOBAL_KEY in stream_state
+            or any(_has_global(p) for p in (stream_state.get("parent_state") or {}).values())
+        )
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         if PER_PARTITION_KEY not in stream_state and "parent_state" not in stream_state:
@@ -102,11 +114,13 @@ def _has_global(state: Any) -> bool:
     return isinstance(state, Mapping) and PER_PARTITION_KEY in state and GLOBAL_KEY in state
 
 
-def _without_global(state: Mapping[str, Any]) -> Dict[str, Any]:
+def _without_global(state: Mapping[str, Any]) -> dict[str, Any]:
     kept = dict(state)
     if PER_PARTITION_KEY in kept:
         kept.pop(GLOBAL_KEY, None)
         kept.pop("lookback_window", None)
     if isinstance(kept.get("parent_state"), Mapping):
-        kept["parent_state"] = {name: _without_global(p) if isinstance(p, Mapping) else p for name, p in kept["parent_state"].items()}
+        kept["parent_state"] = {
+            name: _without_global(p) if isinstance(p, Mapping) else p for name, p in kept["parent_state"].items()
+        }
     return kept

@@ -28,8 +28,9 @@ import logging
 import threading
 import weakref
 from array import array
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import InitVar, dataclass
-from typing import Any, Callable, Dict, Hashable, Iterable, Mapping, Optional, Tuple
+from typing import Any
 
 import orjson
 import requests
@@ -58,15 +59,15 @@ class WindowLedger:
     def __init__(self) -> None:
         self.attempt = 1
         self.on_page = 0  # records of the page being read
-        self.reported: Optional[int] = None  # the count the API reported, from its latest answer
+        self.reported: int | None = None  # the count the API reported, from its latest answer
         self.sent = 0  # records of this read, repeats included
         self.repeated = 0  # records of this read that repeated one of their page or of the page before
         self._keys = array("q")  # every key of this read, hashed
         self._this_page: set = set()
         self._page_before: set = set()
-        self._emitted: Optional[set] = None  # from the second read on: every key emitted before
+        self._emitted: set | None = None  # from the second read on: every key emitted before
 
-    def admit(self, key: Optional[Hashable]) -> bool:
+    def admit(self, key: Hashable | None) -> bool:
         """Counts one record; False when it was emitted already. A record without a key (None) is
         counted and emitted: nothing tells it apart from another."""
         self.on_page += 1
@@ -114,7 +115,7 @@ class Position(int):
         return True
 
 
-_LEDGERS: Dict[int, Tuple["weakref.ref[StreamSlice]", WindowLedger]] = {}
+_LEDGERS: dict[int, tuple[weakref.ref[StreamSlice], WindowLedger]] = {}
 _LEDGERS_LOCK = threading.Lock()
 
 
@@ -128,7 +129,7 @@ def ledger_for(stream_slice: StreamSlice) -> WindowLedger:
             return entry[1]
         ledger = WindowLedger()
 
-        def forget(dead: "weakref.ref[StreamSlice]", key: int = key) -> None:
+        def forget(dead: weakref.ref[StreamSlice], key: int = key) -> None:
             with _LEDGERS_LOCK:
                 if _LEDGERS.get(key, (None,))[0] is dead:
                     del _LEDGERS[key]
@@ -137,13 +138,16 @@ def ledger_for(stream_slice: StreamSlice) -> WindowLedger:
         return ledger
 
 
-def describe_window(stream_slice: Optional[StreamSlice]) -> str:
+def describe_window(stream_slice: StreamSlice | None) -> str:
     """A window as a person reads it: "2024-01-01 00:00:00 to 2024-01-30 23:59:59" (UTC), with its
     partition (a chat, a visitor, a month) when it has one."""
     if stream_slice is None:
         return "the whole period"
-    partition = {k: v for k, v in (getattr(stream_slice, "partition", None) or {}).items()
-                 if not str(k).startswith("_") and k != "parent_slice"}
+    partition = {
+        k: v
+        for k, v in (getattr(stream_slice, "partition", None) or {}).items()
+        if not str(k).startswith("_") and k != "parent_slice"
+    }
     for key in ("account", "user_id"):  # the account of a substream's parent
         if key not in partition and partition_value(stream_slice, key) is not None:
             partition[key] = partition_value(stream_slice, key)
@@ -173,28 +177,28 @@ class ReconciledPagination(PaginationStrategy):
 
     first_position = 0
 
-    def reported_count(self, body: Any) -> Optional[int]:
+    def reported_count(self, body: Any) -> int | None:
         raise NotImplementedError
 
-    def next_position(self, body: Any, position: int, on_page: int) -> Optional[int]:
+    def next_position(self, body: Any, position: int, on_page: int) -> int | None:
         raise NotImplementedError
 
     @property
     def initial_token(self) -> Position:
         return Position(self.first_position)
 
-    def get_page_size(self) -> Optional[int]:
+    def get_page_size(self) -> int | None:
         return None
 
     def next_page_token(
         self,
         response: requests.Response,
         last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any],
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Position]:
+        last_record: Record | None,
+        last_page_token_value: Any | None,
+        page_size_override: int | None = None,
+        stream_slice: StreamSlice | None = None,
+    ) -> Position | None:
         position = int(last_page_token_value) if isinstance(last_page_token_value, int) else self.first_position
         ledger = ledger_for(stream_slice) if stream_slice is not None else WindowLedger()
         body = json_body(response)
@@ -206,13 +210,19 @@ class ReconciledPagination(PaginationStrategy):
             return Position(following)
         return self._end_of_window(ledger, stream_slice)
 
-    def _end_of_window(self, ledger: WindowLedger, stream_slice: Optional[StreamSlice]) -> Optional[Position]:
+    def _end_of_window(self, ledger: WindowLedger, stream_slice: StreamSlice | None) -> Position | None:
         window = describe_window(stream_slice)
         received = ledger.received
         total = "not reported" if ledger.reported is None else ledger.reported
         repeated = f" ({ledger.repeated} of them sent twice)" if ledger.repeated else ""
-        level = logging.INFO if (stream_slice is not None and "start_time" in (stream_slice.cursor_slice or {})) else logging.DEBUG
-        logger.log(level, f"{self._provider}: stream {self._stream}, window {window}: {received} {self.records_word}{repeated}, API total {total}.")
+        level = (
+            logging.INFO if (stream_slice is not None and "start_time" in (stream_slice.cursor_slice or {})) else logging.DEBUG
+        )
+        logger.log(
+            level,
+            f"{self._provider}: stream {self._stream}, window {window}: "
+            f"{received} {self.records_word}{repeated}, API total {total}.",
+        )
         if ledger.reported is None or received == ledger.reported:
             return None
         if ledger.attempt == 1:
@@ -234,11 +244,11 @@ class ReconciledPagination(PaginationStrategy):
         )
 
 
-def key_of_fields(fields: Iterable[str]) -> Callable[[Mapping[str, Any]], Optional[Hashable]]:
+def key_of_fields(fields: Iterable[str]) -> Callable[[Mapping[str, Any]], Hashable | None]:
     """The record's key: the values of its key fields; None when one of them is missing."""
     names = tuple(fields)
 
-    def key(record: Mapping[str, Any]) -> Optional[Hashable]:
+    def key(record: Mapping[str, Any]) -> Hashable | None:
         values = tuple(record.get(name) for name in names)
         if not names or any(value is None for value in values):
             return None
@@ -257,7 +267,7 @@ class WindowLedgerFilter(RecordFilter):
     window would emit twice. `key_fields`: the fields that identify a record (its primary key as the
     API sends it)."""
 
-    key_fields: Optional[list] = None
+    key_fields: list | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
@@ -270,8 +280,8 @@ class WindowLedgerFilter(RecordFilter):
         self,
         records: Iterable[Mapping[str, Any]],
         stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         ledger = ledger_for(stream_slice) if stream_slice is not None else None
         key = self._key

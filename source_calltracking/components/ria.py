@@ -3,14 +3,14 @@ API gateway whose error codes the vendor's public API readme lists."""
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
 import datetime as dt
-from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import InitVar, dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
@@ -56,9 +56,16 @@ class RiaRequester(RequesterWithOptions):
     of the window itself by `event_time_utc`. Still one request per window: the quota is tight.
     """
 
-    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
-        params = dict(super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+    def get_request_params(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
+        params = dict(
+            super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        )
         window = window_bounds(stream_slice)
         if window is not None:
             zone = ZoneInfo((self.config_for(stream_slice).get("ria") or {}).get("time_zone") or DEFAULT_TIME_ZONE)
@@ -81,7 +88,9 @@ class RiaErrorHandler(ParsedOnceErrorHandler):
             return ErrorResolution(
                 response_action=ResponseAction.FAIL,
                 failure_type=FailureType.config_error,
-                error_message=f"RIA.com: {KEY_ERRORS.get(code, 'the API key was not accepted')} ({code}{said}). Check ria.api_key.",
+                error_message=(
+                    f"RIA.com: {KEY_ERRORS.get(code, 'the API key was not accepted')} ({code}{said}). Check ria.api_key."
+                ),
             )
         return super().resolve(response, answer)
 
@@ -113,9 +122,9 @@ class RiaQuotaBackoff(BackoffStrategy):
 
     def backoff_time(
         self,
-        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        response_or_exception: requests.Response | requests.RequestException | None,
         attempt_count: int,
-    ) -> Optional[float]:
+    ) -> float | None:
         if not isinstance(response_or_exception, requests.Response) or not is_quota_answer(response_or_exception):
             return None
         key = _api_key_of(response_or_exception)
@@ -130,7 +139,7 @@ class RiaQuotaBackoff(BackoffStrategy):
         return max(self.first_wait, 0.001) * 2 ** (attempt_count - 1)
 
 
-def _api_key_of(response: requests.Response) -> Optional[str]:
+def _api_key_of(response: requests.Response) -> str | None:
     """The key a request was sent with (the quota is per key)."""
     url = getattr(getattr(response, "request", None), "url", None) or ""
     return (parse_qs(urlsplit(url).query).get("api_key") or [None])[0]
@@ -142,9 +151,11 @@ def is_quota_answer(response: requests.Response) -> bool:
 
 def quota_used_up_message(retries: int) -> str:
     after = f" and did not recover after {retries} {'retry' if retries == 1 else 'retries'}" if retries > 0 else ""
-    return (f"RIA.com: the API quota for this key is used up ({QUOTA_CODE}){after}. Run the sync again later (the quota is "
-            "about 30 requests an hour per key); the calls read so far are kept in the state, and a larger ria.window_days "
-            "spends fewer requests.")
+    return (
+        f"RIA.com: the API quota for this key is used up ({QUOTA_CODE}){after}. Run the sync again later (the quota is "
+        "about 30 requests an hour per key); the calls read so far are kept in the state, and a larger ria.window_days "
+        "spends fewer requests."
+    )
 
 
 @dataclass

@@ -7,8 +7,9 @@ import logging
 import pkgutil
 import re
 import threading
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Tuple, Union
+from typing import Any
 
 import orjson
 import requests
@@ -53,7 +54,7 @@ class ParsedOnceErrorHandler(DefaultErrorHandler):
         super().__post_init__(parameters)
         self._provider = str((parameters or {}).get("provider_name") or "The API")
 
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> ErrorResolution:
+    def interpret_response(self, response_or_exception: requests.Response | Exception | None) -> ErrorResolution:
         if not isinstance(response_or_exception, requests.Response):
             return super().interpret_response(response_or_exception)
         answer = answer_of(response_or_exception, self._provider)
@@ -78,24 +79,28 @@ class RequesterWithOptions(HttpRequester):
     that account's single form (`config_for`), and a failure says which account it was.
     """
 
-    request_parameters: Optional[Mapping[str, Any]] = None
-    request_body_json: Optional[Mapping[str, Any]] = None
+    request_parameters: Mapping[str, Any] | None = None
+    request_body_json: Mapping[str, Any] | None = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._block = (parameters or {}).get("config_block")
         self._provider_name = str((parameters or {}).get("provider_name") or "The API")
         self._parameters_given = parameters
-        self._per_account: Dict[str, Tuple[Config, InterpolatedRequestOptionsProvider]] = {}
+        self._per_account: dict[str, tuple[Config, InterpolatedRequestOptionsProvider]] = {}
         self._lock = threading.Lock()
         self.request_options_provider = self._options_provider(self.config)
         self.stream_response = self.decoder.is_stream_response()
         super().__post_init__(parameters)
 
     def _options_provider(self, config: Config) -> InterpolatedRequestOptionsProvider:
-        return InterpolatedRequestOptionsProvider(request_parameters=self.request_parameters, request_body_json=self.request_body_json,
-                                                  config=config, parameters=self._parameters_given)
+        return InterpolatedRequestOptionsProvider(
+            request_parameters=self.request_parameters,
+            request_body_json=self.request_body_json,
+            config=config,
+            parameters=self._parameters_given,
+        )
 
-    def _account(self, stream_slice: Optional[StreamSlice]) -> Optional[Tuple[Config, InterpolatedRequestOptionsProvider]]:
+    def _account(self, stream_slice: StreamSlice | None) -> tuple[Config, InterpolatedRequestOptionsProvider] | None:
         name = account_of(stream_slice) if self._block else None
         if name is None:
             return None
@@ -106,44 +111,63 @@ class RequesterWithOptions(HttpRequester):
                 found = self._per_account.setdefault(name, (config, self._options_provider(config)))
         return found
 
-    def config_for(self, stream_slice: Optional[StreamSlice]) -> Config:
+    def config_for(self, stream_slice: StreamSlice | None) -> Config:
         """The config as the slice's account sees it (the config itself in the single-account form)."""
         account = self._account(stream_slice)
         return self.config if account is None else account[0]
 
-    def get_url(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                next_page_token: Optional[Mapping[str, Any]] = None) -> str:
+    def get_url(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> str:
         context = get_interpolation_context(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
         return str(self._url.eval(self.config_for(stream_slice), **context))
 
-    def get_request_params(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                           next_page_token: Optional[Mapping[str, Any]] = None) -> MutableMapping[str, Any]:
+    def get_request_params(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> MutableMapping[str, Any]:
         return self._options_for(stream_slice).get_request_params(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
 
-    def get_request_body_json(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                              next_page_token: Optional[Mapping[str, Any]] = None) -> Optional[Mapping[str, Any]]:
+    def get_request_body_json(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Mapping[str, Any] | None:
         return self._options_for(stream_slice).get_request_body_json(
-            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
 
-    def _options_for(self, stream_slice: Optional[StreamSlice]) -> InterpolatedRequestOptionsProvider:
+    def _options_for(self, stream_slice: StreamSlice | None) -> InterpolatedRequestOptionsProvider:
         account = self._account(stream_slice)
         return self._request_options_provider if account is None else account[1]
 
-    def send_request(self, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                     **kwargs: Any) -> Optional[requests.Response]:
+    def send_request(
+        self, stream_state: StreamState | None = None, stream_slice: StreamSlice | None = None, **kwargs: Any
+    ) -> requests.Response | None:
         try:
             return super().send_request(stream_state=stream_state, stream_slice=stream_slice, **kwargs)
         except AirbyteTracedException as error:
             label = self.partition_label(stream_slice)
             if label and error.message:
-                error.message = for_account(error.message, self._provider_name, self._block if self._block_named_in_messages else None,
-                                            label)
+                error.message = for_account(
+                    error.message, self._provider_name, self._block if self._block_named_in_messages else None, label
+                )
             raise
 
     _block_named_in_messages = True  # messages name the block's keys ("Check ria.api_key."): said of the account
 
-    def partition_label(self, stream_slice: Optional[StreamSlice]) -> Optional[str]:
+    def partition_label(self, stream_slice: StreamSlice | None) -> str | None:
         """How messages name the slice's account ("account «Client B»"), None in the single form."""
         name = account_of(stream_slice) if self._block else None
         return None if name is None else f"account «{name}»"
@@ -165,7 +189,7 @@ class PartitionsOnly(PartitionRouter):
     def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
         return {}
 
-    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
+    def get_stream_state(self) -> Mapping[str, StreamState] | None:
         return None
 
 
@@ -202,10 +226,10 @@ class SchemaTypeGuard(RecordTransformation):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         fields = self._types
         invalid = record.get("_invalid_fields")
@@ -222,7 +246,7 @@ class SchemaTypeGuard(RecordTransformation):
         for key, value, field in wrong:
             record[key] = self._repair(record, key, value, field)
 
-    def _repair(self, record: Dict[str, Any], key: str, value: Any, field: "_FieldType") -> Any:
+    def _repair(self, record: dict[str, Any], key: str, value: Any, field: _FieldType) -> Any:
         kinds = field.kinds
         if isinstance(value, str) and "integer" in kinds and re.fullmatch(r"-?\d{1,18}", value.strip()):
             return int(value)
@@ -241,7 +265,11 @@ class SchemaTypeGuard(RecordTransformation):
             logger.warning(
                 "%s: stream %s: the API sent a %s for `%s`, which the schema declares as %s; "
                 "the value is kept as text in `_invalid_fields` and the field set to null (reported once per field).",
-                self._provider or "API", self._stream, type(value).__name__, key, " or ".join(kinds),
+                self._provider or "API",
+                self._stream,
+                type(value).__name__,
+                key,
+                " or ".join(kinds),
             )
         return None
 
@@ -252,12 +280,12 @@ class _FieldType:
 
     pytypes: tuple
     kinds: list
-    items: Optional["_FieldType"] = None
-    properties: Optional[Dict[str, "_FieldType"]] = None
+    items: _FieldType | None = None
+    properties: dict[str, _FieldType] | None = None
     exact: frozenset = frozenset()  # types whose values conform without looking inside (set by _field_type)
 
 
-def _field_type(spec: Mapping[str, Any]) -> Optional[_FieldType]:
+def _field_type(spec: Mapping[str, Any]) -> _FieldType | None:
     kinds = spec.get("type")
     kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
     if not kinds:
@@ -267,7 +295,9 @@ def _field_type(spec: Mapping[str, Any]) -> Optional[_FieldType]:
         field.items = _field_type(spec["items"])
     if isinstance(spec.get("properties"), Mapping):
         field.properties = {k: f for k, v in spec["properties"].items() if (f := _field_type(v)) is not None}
-    exact = {t for t in field.pytypes if t is not object and not (t is list and field.items) and not (t is dict and field.properties)}
+    exact = {
+        t for t in field.pytypes if t is not object and not (t is list and field.items) and not (t is dict and field.properties)
+    }
     field.exact = frozenset(exact - ({bool} if "boolean" not in kinds else set()))
     return field
 
@@ -282,7 +312,7 @@ def _conforms(value: Any, field: _FieldType) -> bool:
     return True
 
 
-def _top_level_types(stream: str) -> Dict[str, _FieldType]:
+def _top_level_types(stream: str) -> dict[str, _FieldType]:
     """{field: its _FieldType} from the stream's schema file."""
     raw = pkgutil.get_data("source_calltracking", f"schemas/{stream}.json") if stream else None
     if not raw:
@@ -313,9 +343,9 @@ class EventTimeUtc(RecordTransformation):
         self._block = parameters.get("config_block")
         self._zone_key = parameters.get("time_zone_key")
         self._default_zone = parameters.get("default_time_zone") or "UTC"
-        self._zones: Dict[Optional[str], str] = {}
+        self._zones: dict[str | None, str] = {}
 
-    def zone(self, config: Mapping[str, Any], stream_slice: Optional[StreamSlice]) -> str:
+    def zone(self, config: Mapping[str, Any], stream_slice: StreamSlice | None) -> str:
         if not self._zone_key:
             return self._default_zone
         name = account_of(stream_slice)
@@ -327,10 +357,10 @@ class EventTimeUtc(RecordTransformation):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         record[EVENT_TIME_FIELD] = clock(self.zone(config or {}, stream_slice)).utc_text(record.get(self._field))
 
@@ -344,15 +374,15 @@ class AccountField(RecordTransformation):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         record["account"] = account_of(stream_slice)
 
 
-def within_window(records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> Iterator[Mapping[str, Any]]:
+def within_window(records: Iterable[Mapping[str, Any]], stream_slice: StreamSlice | None) -> Iterator[Mapping[str, Any]]:
     """The records whose `event_time_utc` falls in the slice's window (both ends included, to the second).
 
     Where the window asked of the API is wider than the slice (its bounds in the API's own zone, a

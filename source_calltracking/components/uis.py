@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pkgutil
-import time
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, Iterator, Mapping, MutableMapping, Optional, Tuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -77,9 +77,16 @@ class UisRequester(RequesterWithOptions):
         self._fields = list(method.get("fields", []))
         self._windowed = bool(parameters.get("windowed"))
 
-    def get_request_body_json(self, *, stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None,
-                              next_page_token: Optional[Mapping[str, Any]] = None) -> Mapping[str, Any]:
-        body = dict(super().get_request_body_json(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token))
+    def get_request_body_json(
+        self,
+        *,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Mapping[str, Any]:
+        body = dict(
+            super().get_request_body_json(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
+        )
         if not isinstance(body.get("params"), dict):
             return body
         params = dict(body["params"])
@@ -96,19 +103,18 @@ class UisRequester(RequesterWithOptions):
         body["params"] = params
         return body
 
-    def partition_label(self, stream_slice: Optional[StreamSlice]) -> Optional[str]:
+    def partition_label(self, stream_slice: StreamSlice | None) -> str | None:
         client = directory(self.config).client(client_of(stream_slice))
         return None if client is None else client.label
 
-    def send_request(self, **kwargs: Any) -> Optional[requests.Response]:
+    def send_request(self, **kwargs: Any) -> requests.Response | None:
         response = super().send_request(**kwargs)
         if response is not None:
             wait_when_the_minute_is_spent(json_body(response), self.config)
         return response
 
 
-
-def client_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[int]:
+def client_of(stream_slice: Mapping[str, Any] | None) -> int | None:
     """The client user id a slice reads (its partition's, or its parent's), None for none."""
     user_id = partition_value(stream_slice, "user_id")
     return None if user_id is None else int(user_id)
@@ -156,10 +162,10 @@ class UisRecordFields(EventTimeUtc):
 
     def transform(
         self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
+        record: dict[str, Any],
+        config: Config | None = None,
+        stream_state: StreamState | None = None,
+        stream_slice: StreamSlice | None = None,
     ) -> None:
         config = config or {}
         client = client_of(stream_slice)
@@ -175,47 +181,67 @@ class UisRecordFields(EventTimeUtc):
 
 # The errors the user must fix: mnemonic -> (what happened, what to do). "{method}" and "{field}" are
 # the request's method and the error's field.
-CONFIG_ERRORS: Mapping[str, Tuple[str, str]] = {
+CONFIG_ERRORS: Mapping[str, tuple[str, str]] = {
     "access_token_invalid": (
         "the access token is invalid",
         "Check uis.access_token, and that uis.base_url is the host of your account (dataapi.uiscom.ru, "
-        "dataapi.comagic.ru or dataapi.callgear.com): a token of one host does not work on another."),
+        "dataapi.comagic.ru or dataapi.callgear.com): a token of one host does not work on another.",
+    ),
     "access_token_expired": ("the access token has expired", "Create a new token in the account and put it in uis.access_token."),
-    "access_token_blocked": ("the access token is blocked",
-                             "Unblock the token or create a new one in the account and put it in uis.access_token."),
+    "access_token_blocked": (
+        "the access token is blocked",
+        "Unblock the token or create a new one in the account and put it in uis.access_token.",
+    ),
     "auth_error": ("the API did not accept the credentials", "Check uis.access_token, and uis.user_id for agent accounts."),
-    "forbidden": ("the token's user may not call {method}",
-                  "Give the user access to this report in the account, or remove the stream from the sync."),
-    "ip_not_whitelisted": ("the IP address the connector runs from is not on the account's list of allowed addresses",
-                           "Add the address to the allowed IP addresses in the account's API settings."),
+    "forbidden": (
+        "the token's user may not call {method}",
+        "Give the user access to this report in the account, or remove the stream from the sync.",
+    ),
+    "ip_not_whitelisted": (
+        "the IP address the connector runs from is not on the account's list of allowed addresses",
+        "Add the address to the allowed IP addresses in the account's API settings.",
+    ),
     "account_inactive": ("the account is inactive", "Activate the account (check its balance), then sync again."),
-    "method_component_disabled": ("the account's plan does not include {method}",
-                                  "Enable the component in the account, or remove the stream from the sync."),
-    "parameter_component_disabled": ("the account's plan does not include the parameter {field} of {method}",
-                                     "Enable the component in the account, or remove the stream from the sync."),
+    "method_component_disabled": (
+        "the account's plan does not include {method}",
+        "Enable the component in the account, or remove the stream from the sync.",
+    ),
+    "parameter_component_disabled": (
+        "the account's plan does not include the parameter {field} of {method}",
+        "Enable the component in the account, or remove the stream from the sync.",
+    ),
 }
 # A missing or wrong client of an agent (partner) token: reported with the field it concerns.
-CLIENT_ERRORS: Mapping[str, Tuple[str, str]] = {
-    "required_parameter_missed": ("the account is an agent (partner) account, which must say whose reports to read",
-                                  "Set uis.user_id to the id of the client's user, or uis.user_ids to several (or \"all\")."),
-    "invalid_parameter_value": ("the client user id is not a user this account may read the reports of",
-                                "Check uis.user_id or uis.user_ids (get.customer_users lists the clients of a partner token)."),
+CLIENT_ERRORS: Mapping[str, tuple[str, str]] = {
+    "required_parameter_missed": (
+        "the account is an agent (partner) account, which must say whose reports to read",
+        'Set uis.user_id to the id of the client\'s user, or uis.user_ids to several (or "all").',
+    ),
+    "invalid_parameter_value": (
+        "the client user id is not a user this account may read the reports of",
+        "Check uis.user_id or uis.user_ids (get.customer_users lists the clients of a partner token).",
+    ),
 }
 CLIENT_FIELDS = ("user_id", "customer_id")
 
 
-def uis_error(body: Any) -> Dict[str, Any]:
+def uis_error(body: Any) -> dict[str, Any]:
     """The JSON-RPC `error` as the filters read it: `mnemonic`, `message`, `field`, `code` and the
     `limits` of its metadata (all present, None or {} when the answer lacks them)."""
     error = body.get("error") if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
     data = error.get("data") if isinstance(error.get("data"), dict) else {}
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    return {"mnemonic": data.get("mnemonic"), "message": error.get("message"), "field": data.get("field"),
-            "code": error.get("code"), "limits": metadata.get("limits") if isinstance(metadata.get("limits"), dict) else {}}
+    return {
+        "mnemonic": data.get("mnemonic"),
+        "message": error.get("message"),
+        "field": data.get("field"),
+        "code": error.get("code"),
+        "limits": metadata.get("limits") if isinstance(metadata.get("limits"), dict) else {},
+    }
 
 
-def config_error_message(error: Mapping[str, Any], method: str) -> Optional[str]:
+def config_error_message(error: Mapping[str, Any], method: str) -> str | None:
     """The sentence for an error the user must fix, or None for any other."""
     mnemonic = error.get("mnemonic")
     words = CONFIG_ERRORS.get(mnemonic)
@@ -251,9 +277,15 @@ class UisErrorHandler(ParsedOnceErrorHandler):
         error = uis_error(body)
         message = config_error_message(error, self._method) if error["mnemonic"] else None
         if message is not None:
-            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=FailureType.config_error, error_message=message)
-        view = {"is_result": isinstance(body.get("result"), dict), "total_items": uis_total_items(body),
-                "is_error": isinstance(body.get("error"), dict), **error}
+            return ErrorResolution(
+                response_action=ResponseAction.FAIL, failure_type=FailureType.config_error, error_message=message
+            )
+        view = {
+            "is_result": isinstance(body.get("result"), dict),
+            "total_items": uis_total_items(body),
+            "is_error": isinstance(body.get("error"), dict),
+            **error,
+        }
         return super().resolve(response.seen_as(view), answer)
 
 
@@ -291,7 +323,7 @@ def carries_a_field_of_the_api(record: Mapping[str, Any]) -> bool:
     return any(name not in ADDED_FIELDS for name in record)
 
 
-def uis_total_items(body: Any) -> Optional[int]:
+def uis_total_items(body: Any) -> int | None:
     """`result.metadata.total_items` (`meta_data` in the document's example of get.sales_report)."""
     result = body.get("result") if isinstance(body, dict) else None
     metadata = (result.get("metadata") or result.get("meta_data")) if isinstance(result, dict) else None
@@ -336,7 +368,7 @@ class UisRecordExtractor(RecordExtractor):
             )
         return []
 
-    def _rows_of_large_page(self, rows: Iterable[Any]) -> Iterator[Dict[str, Any]]:
+    def _rows_of_large_page(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
         """The rows of a page read from its file (see answers.py), checked one by one."""
         for row in rows:
             if not isinstance(row, dict):
@@ -372,20 +404,20 @@ class UisOffsetPages(ReconciledPagination):
     than 110000 rows is split first); for a request that cannot be split the sync stops with a
     message instead of losing the rows past 110000 silently."""
 
-    page_size: Optional[int] = PAGE_SIZE
+    page_size: int | None = PAGE_SIZE
     records_word = "rows"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._method = parameters.get("method", "the report")
 
-    def get_page_size(self) -> Optional[int]:
+    def get_page_size(self) -> int | None:
         return self.page_size
 
-    def reported_count(self, body: Any) -> Optional[int]:
+    def reported_count(self, body: Any) -> int | None:
         return uis_total_items(body)
 
-    def next_position(self, body: Any, position: int, on_page: int) -> Optional[int]:
+    def next_position(self, body: Any, position: int, on_page: int) -> int | None:
         total = uis_total_items(body)
         following = position + on_page
         if on_page == 0 or (total is not None and following >= total):
@@ -400,4 +432,3 @@ class UisOffsetPages(ReconciledPagination):
                 failure_type=FailureType.system_error,
             )
         return following
-

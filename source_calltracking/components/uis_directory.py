@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 import requests
-
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -45,8 +45,8 @@ ZONE_UNKNOWN = ("method_not_found", "method_component_disabled")
 @dataclass(frozen=True)
 class UisClient:
     user_id: int
-    login: Optional[str] = None
-    name: Optional[str] = None
+    login: str | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
@@ -69,12 +69,12 @@ class UisDirectory:
         self._config = config
         self._block = config.get("uis") or {}
         self._lock = threading.Lock()
-        self._zones: Dict[Optional[int], str] = {}
-        self._clients: Optional[List[UisClient]] = None
+        self._zones: dict[int | None, str] = {}
+        self._clients: list[UisClient] | None = None
         self._session = requests.Session()
 
     # ---- clients ------------------------------------------------------------------------------
-    def clients(self) -> List[UisClient]:
+    def clients(self) -> list[UisClient]:
         """The clients to read: those of `uis.user_ids` (a list), every client of the token ("all"),
         or none (the token's own account, with `uis.user_id` when set)."""
         wanted = self._block.get("user_ids")
@@ -85,20 +85,20 @@ class UisDirectory:
         known = {client.user_id: client for client in self._customer_users_if_offered()}
         return [known.get(int(user_id)) or UisClient(int(user_id)) for user_id in wanted]
 
-    def client(self, user_id: Optional[int]) -> Optional[UisClient]:
+    def client(self, user_id: int | None) -> UisClient | None:
         if user_id is None:
             return None
         found = next((c for c in (self._clients or []) if c.user_id == int(user_id)), None)
         return found or UisClient(int(user_id))
 
-    def customer_users(self) -> List[UisClient]:
+    def customer_users(self) -> list[UisClient]:
         """Every client user of the partner token, all pages of `get.customer_users`."""
         with self._lock:
             if self._clients is None:
                 self._clients = self._read_customer_users()
             return list(self._clients)
 
-    def _customer_users_if_offered(self) -> List[UisClient]:
+    def _customer_users_if_offered(self) -> list[UisClient]:
         """The clients with their names, when the token may list them; names are only for messages."""
         try:
             return self.customer_users()
@@ -108,9 +108,9 @@ class UisDirectory:
                 self._clients = []
             return []
 
-    def _read_customer_users(self) -> List[UisClient]:
-        clients: List[UisClient] = []
-        total: Optional[int] = None
+    def _read_customer_users(self) -> list[UisClient]:
+        clients: list[UisClient] = []
+        total: int | None = None
         while total is None or len(clients) < total:
             result = self._call("get.customer_users", {"limit": CLIENTS_PAGE, "offset": len(clients), "fields": CLIENT_FIELDS})
             rows = result.get("data")
@@ -118,18 +118,23 @@ class UisDirectory:
             total = metadata.get("total_items") if isinstance(metadata.get("total_items"), int) else None
             if not isinstance(rows, list):
                 raise _error("UIS: the API answered get.customer_users without a list of clients; the clients cannot be read.")
-            clients.extend(UisClient(int(row["id"]), row.get("login"), row.get("name")) for row in rows
-                           if isinstance(row, dict) and isinstance(row.get("id"), (int, str)) and str(row["id"]).isdigit())
+            clients.extend(
+                UisClient(int(row["id"]), row.get("login"), row.get("name"))
+                for row in rows
+                if isinstance(row, dict) and isinstance(row.get("id"), (int, str)) and str(row["id"]).isdigit()
+            )
             if not rows or total is None:
                 break
         if total is not None and len(clients) != total:
-            raise _error(f"UIS: get.customer_users reported {total} clients but {len(clients)} were received; "
-                         "the list of clients is incomplete, so the sync stopped rather than skip a client. Sync again later.")
+            raise _error(
+                f"UIS: get.customer_users reported {total} clients but {len(clients)} were received; "
+                "the list of clients is incomplete, so the sync stopped rather than skip a client. Sync again later."
+            )
         logger.info(f"UIS: the token acts for {len(clients)} client(s): " + ", ".join(c.label for c in clients))
         return clients
 
     # ---- zones --------------------------------------------------------------------------------
-    def zone(self, user_id: Optional[int]) -> str:
+    def zone(self, user_id: int | None) -> str:
         """The IANA zone of the account (`user_id`: a client of a partner token, None: the token's own
         account, or `uis.user_id`). A failure is kept too: every window of the account fails alike,
         without asking again."""
@@ -146,11 +151,12 @@ class UisDirectory:
                         found = error
                     self._zones[key] = found
         if isinstance(found, AirbyteTracedException):
-            raise AirbyteTracedException(message=found.message, internal_message=found.internal_message,
-                                         failure_type=found.failure_type)
+            raise AirbyteTracedException(
+                message=found.message, internal_message=found.internal_message, failure_type=found.failure_type
+            )
         return found
 
-    def _read_zone(self, user_id: Optional[int]) -> str:
+    def _read_zone(self, user_id: int | None) -> str:
         """The zone `get.account` tells; `uis.time_zone` when it cannot tell it.
 
         A host or plan without the method (`method_not_found`, `method_component_disabled`) will never
@@ -165,15 +171,20 @@ class UisDirectory:
         except UisAnswerError as error:
             if error.mnemonic in ZONE_UNKNOWN or error.failure_type == FailureType.transient_error:
                 if fallback:
-                    logger.info(f"UIS: get.account did not tell the account's time zone ({error.message}); "
-                                f"using uis.time_zone {fallback}.")
+                    logger.info(
+                        f"UIS: get.account did not tell the account's time zone ({error.message}); "
+                        f"using uis.time_zone {fallback}."
+                    )
                     return str(fallback)
                 if error.failure_type == FailureType.transient_error:
                     raise
-                raise _error(f"UIS: the API did not tell the account's time zone (get.account answered "
-                             f"{error.mnemonic}), in which it reads date_from/date_till and writes report times. "
-                             "Set uis.time_zone to the account's zone (for example Europe/Moscow).",
-                             FailureType.config_error, error.mnemonic) from None
+                raise _error(
+                    f"UIS: the API did not tell the account's time zone (get.account answered "
+                    f"{error.mnemonic}), in which it reads date_from/date_till and writes report times. "
+                    "Set uis.time_zone to the account's zone (for example Europe/Moscow).",
+                    FailureType.config_error,
+                    error.mnemonic,
+                ) from None
             if error.mnemonic == "forbidden":
                 raise _error(account_forbidden_message(error.api_message), FailureType.config_error, "forbidden") from None
             raise
@@ -184,15 +195,23 @@ class UisDirectory:
             return zone
         if fallback:
             return str(fallback)
-        raise _error(f"UIS: the API did not tell the account's time zone (get.account answered timezone {zone!r}), in which "
-                     "it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone "
-                     "(for example Europe/Moscow).", FailureType.config_error)
+        raise _error(
+            f"UIS: the API did not tell the account's time zone (get.account answered timezone {zone!r}), in which "
+            "it reads date_from/date_till and writes report times. Set uis.time_zone to the account's zone "
+            "(for example Europe/Moscow).",
+            FailureType.config_error,
+        )
 
     # ---- transport ----------------------------------------------------------------------------
     def _call(self, method: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
         from source_calltracking.components.uis import config_error_message, uis_error  # the one message table
 
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"access_token": self._block.get("access_token"), **params}}
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": method,
+            "params": {"access_token": self._block.get("access_token"), **params},
+        }
         timeout = float(self._config.get("request_timeout_seconds") or 60)
         backoff = float(self._config.get("retry_backoff_seconds") or 2)
         problem = "no answer"
@@ -205,7 +224,11 @@ class UisDirectory:
             else:
                 answer = _json(response)
                 if response.status_code >= 500 or response.status_code == 429 or answer is None:
-                    problem = f"HTTP {response.status_code}" if answer is not None or response.status_code != 200 else "a body that is not JSON"
+                    problem = (
+                        f"HTTP {response.status_code}"
+                        if answer is not None or response.status_code != 200
+                        else "a body that is not JSON"
+                    )
                 elif isinstance(answer.get("result"), dict):
                     wait_when_the_minute_is_spent(answer, self._config)
                     return answer["result"]
@@ -222,12 +245,18 @@ class UisDirectory:
                         if message is not None:
                             raise _error(message, FailureType.config_error, mnemonic, error.get("message"))
                         field = f", field {error['field']}" if error.get("field") else ""
-                        raise _error(f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}{field}: "
-                                     f"{error.get('message')}).", FailureType.system_error, mnemonic)
+                        raise _error(
+                            f"UIS: the API rejected the request to {method} ({mnemonic or error.get('code')}{field}: "
+                            f"{error.get('message')}).",
+                            FailureType.system_error,
+                            mnemonic,
+                        )
             if attempt < ATTEMPTS:
                 time.sleep(wait)
-        raise _error(f"UIS: {method} did not answer after {ATTEMPTS} attempts (last: {problem}). Sync again later.",
-                     FailureType.transient_error)
+        raise _error(
+            f"UIS: {method} did not answer after {ATTEMPTS} attempts (last: {problem}). Sync again later.",
+            FailureType.transient_error,
+        )
 
 
 MAX_WAIT_SECONDS = 120
@@ -253,7 +282,7 @@ def wait_when_the_minute_is_spent(body: Any, config: Mapping[str, Any]) -> None:
         time.sleep(reset)
 
 
-def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
+def _json(response: requests.Response) -> dict[str, Any] | None:
     try:
         body = response.json()
     except ValueError:
@@ -264,19 +293,24 @@ def _json(response: requests.Response) -> Optional[Dict[str, Any]]:
 class UisAnswerError(AirbyteTracedException):
     """An error the API answered (or the lack of an answer), with its mnemonic and text when it gave them."""
 
-    def __init__(self, message: str, failure_type: FailureType, mnemonic: Optional[str] = None,
-                 api_message: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, failure_type: FailureType, mnemonic: str | None = None, api_message: str | None = None
+    ) -> None:
         super().__init__(message=message, internal_message=message, failure_type=failure_type)
         self.mnemonic = mnemonic
         self.api_message = api_message
 
 
-def _error(message: str, failure_type: FailureType = FailureType.system_error, mnemonic: Optional[str] = None,
-           api_message: Optional[str] = None) -> UisAnswerError:
+def _error(
+    message: str,
+    failure_type: FailureType = FailureType.system_error,
+    mnemonic: str | None = None,
+    api_message: str | None = None,
+) -> UisAnswerError:
     return UisAnswerError(message, failure_type, mnemonic, api_message)
 
 
-def account_forbidden_message(api_message: Optional[str]) -> str:
+def account_forbidden_message(api_message: str | None) -> str:
     """`forbidden` from get.account. The table's sentence for `forbidden` ("the token's user may not call
     get.account ... Give the user access to this report, or remove the stream from the sync") is wrong
     here: get.account is no report and no stream, and it is the first request made for an account (its
@@ -284,15 +318,17 @@ def account_forbidden_message(api_message: Optional[str]) -> str:
     -- for a partner token, the client's access is withdrawn (the API notes: agent tokens pass `user_id`
     on every client method, `get.customer_users` lists the clients). Found by
     integration_tests/uis/test_agency.py, whose forbidden client was named with that advice."""
-    return ("UIS: the token may not read this account (forbidden, answered to get.account, the first request for an "
-            "account), so none of its reports can be read; have the access restored, or, for a client of a "
-            "partner token, leave it out of uis.user_ids. "
-            f"(The API said: {api_message or 'no message'})")
+    return (
+        "UIS: the token may not read this account (forbidden, answered to get.account, the first request for an "
+        "account), so none of its reports can be read; have the access restored, or, for a client of a "
+        "partner token, leave it out of uis.user_ids. "
+        f"(The API said: {api_message or 'no message'})"
+    )
 
 
 # Set by the source on its config: each source object is one sync, whose answers are its own.
 SYNC_KEY = "__calltracking_sync"
-_DIRECTORIES: Dict[Tuple[str, str, Any], UisDirectory] = {}
+_DIRECTORIES: dict[tuple[str, str, Any], UisDirectory] = {}
 _DIRECTORIES_LOCK = threading.Lock()
 
 
@@ -300,8 +336,11 @@ def directory(config: Mapping[str, Any]) -> UisDirectory:
     """The one directory of a config's token in one sync (shared by every UIS stream of the sync;
     `SYNC_KEY` tells one source's syncs from another's in the same process)."""
     block = config.get("uis") or {}
-    key = (endpoint(config), str(block.get("access_token")),
-           repr((block.get("user_ids"), block.get("user_id"), block.get("time_zone"), config.get(SYNC_KEY))))
+    key = (
+        endpoint(config),
+        str(block.get("access_token")),
+        repr((block.get("user_ids"), block.get("user_id"), block.get("time_zone"), config.get(SYNC_KEY))),
+    )
     with _DIRECTORIES_LOCK:
         found = _DIRECTORIES.get(key)
         if found is None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
-def window_bounds(stream_slice: Optional[Mapping[str, Any]]) -> Optional[Tuple[dt.datetime, dt.datetime]]:
+def window_bounds(stream_slice: Mapping[str, Any] | None) -> tuple[dt.datetime, dt.datetime] | None:
     """The first and the last second of a window slice, as UTC datetimes; None for a slice that is
     not a date window."""
     if not stream_slice or stream_slice.get("start_time") is None or stream_slice.get("end_time") is None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import pendulum
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EVENT_TIME_FIELD = "event_time_utc"
 EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the cursor format of the streams whose cursor it is
 
@@ -46,10 +46,10 @@ class LocalClock:
     def __init__(self, zone: str) -> None:
         self.zone_name = zone
         self._zone = pendulum.timezone(zone)
-        self._offsets: Dict[Tuple[str, bool], Optional[dt.timedelta]] = {}
+        self._offsets: dict[tuple[str, bool], dt.timedelta | None] = {}
         self._lock = threading.Lock()
 
-    def utc(self, value: Any) -> Optional[dt.datetime]:
+    def utc(self, value: Any) -> dt.datetime | None:
         """The instant a "YYYY-MM-DD hh:mm:ss" (or `T`) text names in this zone; a text with its own
         offset is read with it, a unix timestamp (a number, or digits) is an instant already. None for
         anything that is not a date-time."""
@@ -78,11 +78,11 @@ class LocalClock:
             return self._read(moment)
         return (moment - offset).replace(tzinfo=UTC)
 
-    def utc_text(self, value: Any) -> Optional[str]:
+    def utc_text(self, value: Any) -> str | None:
         moment = self.utc(value)
         return None if moment is None else utc_text(moment)
 
-    def _steady_offset(self, moment: dt.datetime) -> Optional[dt.timedelta]:
+    def _steady_offset(self, moment: dt.datetime) -> dt.timedelta | None:
         """The one offset of the half hour `moment` is in, or None when a change falls inside it."""
         start = moment.replace(minute=30 if moment.minute >= 30 else 0, second=0, microsecond=0)
         ends = (start, start + dt.timedelta(minutes=29, seconds=59))
@@ -100,12 +100,13 @@ class LocalClock:
         return later if skipped else earlier
 
     def _at(self, moment: dt.datetime, fold: int) -> dt.datetime:
-        local = pendulum.datetime(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
-                                  tz=self._zone, fold=fold)
+        local = pendulum.datetime(
+            moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, tz=self._zone, fold=fold
+        )
         return dt.datetime.fromtimestamp(local.timestamp(), UTC)
 
 
-_CLOCKS: Dict[str, LocalClock] = {}
+_CLOCKS: dict[str, LocalClock] = {}
 
 
 def clock(zone: str) -> LocalClock:

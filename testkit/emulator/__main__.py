@@ -1,6 +1,6 @@
 """Run the emulated vendor APIs until interrupted, and write a connector config that points at them.
 
-    python -m testkit.emulator --config-out secrets/emulator_config.json [--scale 1.0]
+python -m testkit.emulator --config-out secrets/emulator_config.json [--scale 1.0]
 """
 
 from __future__ import annotations

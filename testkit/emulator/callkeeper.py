@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,7 +38,7 @@ READ_METHODS = ("getCallsInfo", "getCallsCompleted", "getCallsByStatus", "getCal
 WRITE_METHODS = ("makeCalls", "orderCall", "createWidget", "deleteWidget", "tag", "getDoc")
 
 # The document's error texts with their HTTP codes.
-ERRORS: Dict[str, Tuple[int, str]] = {
+ERRORS: dict[str, tuple[int, str]] = {
     "no_apiak": (400, "Key 'apiak' is not defined!"),
     "host": (401, "Unauthorized host!"),
     "key": (403, "Not the correct key api"),
@@ -54,10 +54,27 @@ ERRORS: Dict[str, Tuple[int, str]] = {
 
 # Status pairs the calls cycle through: mostly successful, some of every kind, and one pair the
 # document's table does not list (999/0) so that decoding an unknown pair is exercised.
-STATUS_PAIRS: Tuple[Tuple[int, int], ...] = (
-    (200, 200), (200, 200), (200, 200), (200, 487), (200, 486), (200, 200), (487, 0), (200, 0),
-    (200, 480), (200, 200), (486, 0), (701, 0), (200, 200), (811, 0), (200, 603), (1, 0),
-    (200, 200), (2, 0), (200, 404), (999, 0),
+STATUS_PAIRS: tuple[tuple[int, int], ...] = (
+    (200, 200),
+    (200, 200),
+    (200, 200),
+    (200, 487),
+    (200, 486),
+    (200, 200),
+    (487, 0),
+    (200, 0),
+    (200, 480),
+    (200, 200),
+    (486, 0),
+    (701, 0),
+    (200, 200),
+    (811, 0),
+    (200, 603),
+    (1, 0),
+    (200, 200),
+    (2, 0),
+    (200, 404),
+    (999, 0),
 )
 IN_PROGRESS = {(1, 0), (2, 0)}  # not "completed": ringing now, or scheduled
 
@@ -71,12 +88,23 @@ DATE_FORMS = {  # the form of a call's `date`, in UTC (the document shows none)
     "t": "%Y-%m-%dT%H:%M:%S",
     "offset": "%Y-%m-%dT%H:%M:%S+00:00",
 }
-NUMBER_FIELDS = ("id", "status_code", "status2_code", "duration_sec", "duration_min", "duration2_sec", "duration2_min",
-                 "attempt", "a_type", "playback_tick", "asr_attempts")
+NUMBER_FIELDS = (
+    "id",
+    "status_code",
+    "status2_code",
+    "duration_sec",
+    "duration_min",
+    "duration2_sec",
+    "duration2_min",
+    "attempt",
+    "a_type",
+    "playback_tick",
+    "asr_attempts",
+)
 CALL_KEYS = ("id", "date", "status_code", "status2_code")  # never left out
 
 
-def status_pair(index: int, timeline: Timeline) -> Tuple[int, int]:
+def status_pair(index: int, timeline: Timeline) -> tuple[int, int]:
     return STATUS_PAIRS[(index + timeline.id_offset) % len(STATUS_PAIRS)]
 
 
@@ -89,9 +117,19 @@ def call_record(index: int, timeline: Timeline, numbers_as_strings: bool = False
     record = {
         "id": 300_000 + n,
         "visit_info": {
-            "current": {"utm_source": "yandex" if n % 2 else "google", "utm_medium": "cpc", "utm_campaign": f"campaign-{n % 7}",
-                        "utm_content": "ad", "utm_term": "звонок", "typ": "utm"},
-            "current_add": {"fd": _fmt(timeline.time_of(index) - dt.timedelta(minutes=5)), "ep": "https://example.ru/", "rf": "yandex.ru"},
+            "current": {
+                "utm_source": "yandex" if n % 2 else "google",
+                "utm_medium": "cpc",
+                "utm_campaign": f"campaign-{n % 7}",
+                "utm_content": "ad",
+                "utm_term": "звонок",
+                "typ": "utm",
+            },
+            "current_add": {
+                "fd": _fmt(timeline.time_of(index) - dt.timedelta(minutes=5)),
+                "ep": "https://example.ru/",
+                "rf": "yandex.ru",
+            },
             "first": {"utm_source": "google", "utm_medium": "organic", "typ": "organic"},
             "first_add": {"fd": _fmt(timeline.time_of(index) - dt.timedelta(days=3)), "ep": "https://example.ru/catalog"},
         },
@@ -110,7 +148,7 @@ def call_record(index: int, timeline: Timeline, numbers_as_strings: bool = False
         "ga_clientid": f"{1526128712 + n}.1513128077",
         "phone1": f"7495{n % 10_000_000:07d}" + ("^12" if n % 6 == 0 else ""),
         "phone2": f"7999{n % 10_000_000:07d}",
-        "widget_hash": f"{(n % 3) + 0x96d6ec6937c878c2ca1f889b9b9e865a:032x}",
+        "widget_hash": f"{(n % 3) + 0x96D6EC6937C878C2CA1F889B9B9E865A:032x}",
         "date": _fmt(timeline.time_of(index)),
         "duration_sec": duration,
         "duration_min": (duration + 59) // 60,
@@ -135,7 +173,7 @@ def t2c_record(index: int, timeline: Timeline) -> dict:
     return {
         "id": 900_000 + n,
         "date": _fmt(timeline.time_of(index)),
-        "widget_hash": f"{(n % 3) + 0x96d6ec6937c878c2ca1f889b9b9e865a:032x}",
+        "widget_hash": f"{(n % 3) + 0x96D6EC6937C878C2CA1F889B9B9E865A:032x}",
         "phone": f"7999{n % 10_000_000:07d}",
         "site": f"site{n % 4}.ru",
         "page": f"https://example.ru/page/{n % 20}",
@@ -153,13 +191,13 @@ class CallkeeperAccount:
 
 @dataclass
 class CallkeeperEmulator:
-    accounts: List[CallkeeperAccount] = field(default_factory=list)
+    accounts: list[CallkeeperAccount] = field(default_factory=list)
     variation: Variation = field(default_factory=Variation.canonical)
     error_shape: str = "object"  # "object" | "array" (the error object in a one-element array)
     host_allowed: bool = True  # False: every request answers 401 Unauthorized host!
     widget_disabled: bool = False  # True: every request answers 710
-    unknown_user_keys: Set[str] = field(default_factory=set)  # well-formed keys that answer 412
-    forced_error: Optional[str] = None  # a key of ERRORS answered to every request
+    unknown_user_keys: set[str] = field(default_factory=set)  # well-formed keys that answer 412
+    forced_error: str | None = None  # a key of ERRORS answered to every request
 
     def add_account(self, api_key: str, calls: Timeline, tap2calls: Timeline, user: dict) -> CallkeeperAccount:
         account = CallkeeperAccount(api_key, calls, tap2calls, user)
@@ -174,7 +212,7 @@ class CallkeeperEmulator:
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return range(lo, hi)
 
-    def account_of(self, api_key: Optional[str] = None) -> CallkeeperAccount:
+    def account_of(self, api_key: str | None = None) -> CallkeeperAccount:
         """The account of `api_key` (default: the first account)."""
         if api_key is None:
             return self.accounts[0]
@@ -183,17 +221,21 @@ class CallkeeperEmulator:
             raise KeyError("no CallKeeper account with that key")
         return account
 
-    def call_ids(self, method: str, since: str, until: str, statuses: Iterable[str] = (),
-                 api_key: Optional[str] = None) -> List[int]:
+    def call_ids(
+        self, method: str, since: str, until: str, statuses: Iterable[str] = (), api_key: str | None = None
+    ) -> list[int]:
         """The ids `method` holds with since <= `date` <= until (UTC instants, both included), in time order."""
         account = self.account_of(api_key)
         if method == "getT2C":
             return [900_000 + i + account.tap2calls.id_offset for i in self.indices(account.tap2calls, since, until)]
         wanted = _pairs(",".join(statuses))
-        return [300_000 + i + account.calls.id_offset for i in self.indices(account.calls, since, until)
-                if self._selected(method, status_pair(i, account.calls), wanted)]
+        return [
+            300_000 + i + account.calls.id_offset
+            for i in self.indices(account.calls, since, until)
+            if self._selected(method, status_pair(i, account.calls), wanted)
+        ]
 
-    def expected(self, api_key: str, method: str, since=None, until=None, statuses: Iterable[str] = ()) -> Dict[int, str]:
+    def expected(self, api_key: str, method: str, since=None, until=None, statuses: Iterable[str] = ()) -> dict[int, str]:
         """What `method` (getCallsInfo, getCallsCompleted, getCallsByStatus with `statuses`, getT2C) holds for
         the account of `api_key` with since <= `date` < until (UTC instants: ISO strings, UTC unless they
         carry an offset, or aware datetimes; None: unbounded), as {id: the UTC instant of `date` as
@@ -207,8 +249,11 @@ class CallkeeperEmulator:
         wanted = _pairs(",".join(statuses))
         timeline = account.calls
         lo, hi = timeline.half_open_range(since_at, until_at)
-        return {300_000 + i + timeline.id_offset: iso_z(timeline.time_of(i)) for i in range(lo, hi)
-                if self._selected(method, status_pair(i, timeline), wanted)}
+        return {
+            300_000 + i + timeline.id_offset: iso_z(timeline.time_of(i))
+            for i in range(lo, hi)
+            if self._selected(method, status_pair(i, timeline), wanted)
+        }
 
     # ---- HTTP ------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -254,8 +299,11 @@ class CallkeeperEmulator:
         if method == "getCallsByStatus" and not wanted:
             return self._error("not_enough")
         lo, hi = account.calls.index_range(since, until)
-        records = [self.call(i, account.calls) for i in self._ordered(lo, hi, method)
-                   if self._selected(method, status_pair(i, account.calls), wanted)]
+        records = [
+            self.call(i, account.calls)
+            for i in self._ordered(lo, hi, method)
+            if self._selected(method, status_pair(i, account.calls), wanted)
+        ]
         return self._list(records)
 
     def call(self, index: int, timeline: Timeline) -> dict:
@@ -270,18 +318,18 @@ class CallkeeperEmulator:
         record = variation.optional(record, CALL_KEYS, n)
         return variation.with_extras(record, n)
 
-    def _ordered(self, lo: int, hi: int, salt: str) -> List[int]:
+    def _ordered(self, lo: int, hi: int, salt: str) -> list[int]:
         return [lo + p for p in self.variation.page_positions(hi - lo, 0, hi - lo, f"{salt}:{lo}")]
 
     @staticmethod
-    def _selected(method: str, pair: Tuple[int, int], wanted: Set[Tuple[int, int]]) -> bool:
+    def _selected(method: str, pair: tuple[int, int], wanted: set[tuple[int, int]]) -> bool:
         if method == "getCallsCompleted":
             return pair not in IN_PROGRESS
         if method == "getCallsByStatus":
             return pair in wanted
         return True
 
-    def _window(self, params: Dict[str, str]):
+    def _window(self, params: dict[str, str]):
         zone_name = params.get("time_zone") or SERVER_TIME_ZONE
         try:
             zone = ZoneInfo(zone_name)
@@ -289,8 +337,16 @@ class CallkeeperEmulator:
             return self._error("type")
         if "date[from]" in params or "date[to]" in params:
             variation = self.variation
-            since = _moment(params["date[from]"], zone, variation.callkeeper_repeated_hour) if params.get("date[from]") else dt.datetime(1970, 1, 1, tzinfo=UTC)
-            until = _moment(params["date[to]"], zone, variation.callkeeper_repeated_hour) if params.get("date[to]") else dt.datetime(2100, 1, 1, tzinfo=UTC)
+            since = (
+                _moment(params["date[from]"], zone, variation.callkeeper_repeated_hour)
+                if params.get("date[from]")
+                else dt.datetime(1970, 1, 1, tzinfo=UTC)
+            )
+            until = (
+                _moment(params["date[to]"], zone, variation.callkeeper_repeated_hour)
+                if params.get("date[to]")
+                else dt.datetime(2100, 1, 1, tzinfo=UTC)
+            )
             if since is None or until is None:
                 return self._error("type")
             if variation.callkeeper_to_bound == "exclusive":
@@ -302,7 +358,7 @@ class CallkeeperEmulator:
             return dt.datetime(1970, 1, 1, tzinfo=UTC), dt.datetime(2100, 1, 1, tzinfo=UTC)
         return self._error("not_enough")
 
-    def _list(self, records: List[dict]) -> Response:
+    def _list(self, records: list[dict]) -> Response:
         container = self.variation.callkeeper_container
         keyed = {str(r["id"]): r for r in records} or []  # PHP encodes an empty array as []
         if container == "array":
@@ -321,7 +377,7 @@ class CallkeeperEmulator:
             return Response.json({"status": "success", "result": account.user})
         return Response.json([account.user])
 
-    def _call_info(self, account: CallkeeperAccount, params: Dict[str, str]) -> Response:
+    def _call_info(self, account: CallkeeperAccount, params: dict[str, str]) -> Response:
         call_id = params.get("id_call", "")
         index = int(call_id) - 300_000 - account.calls.id_offset if call_id.isdigit() else -1
         if not 0 <= index < account.calls.count:
@@ -334,7 +390,7 @@ class CallkeeperEmulator:
         return Response.json([body] if self.error_shape == "array" else body, status=status)
 
 
-def _pairs(statuses: str) -> Set[Tuple[int, int]]:
+def _pairs(statuses: str) -> set[tuple[int, int]]:
     out = set()
     for item in statuses.split(","):
         first, _, second = item.strip().partition("/")
@@ -348,7 +404,7 @@ def _pairs(statuses: str) -> Set[Tuple[int, int]]:
 BOUND_FORMS = re.compile(r"\d{4}-\d{2}-\d{2}(T(\d{2}:\d{2}:\d{2}))?")
 
 
-def _moment(value: str, zone: ZoneInfo, repeated_hour: int = 0) -> Optional[dt.datetime]:
+def _moment(value: str, zone: ZoneInfo, repeated_hour: int = 0) -> dt.datetime | None:
     """A bound in a documented form, read as a wall-clock time in `zone`; None for any other form.
     `T24:00:00` is the next midnight; a time a daylight-saving change repeats is read as the first
     (`repeated_hour` 0) or the second (1) of its two moments."""
@@ -365,13 +421,25 @@ def _moment(value: str, zone: ZoneInfo, repeated_hour: int = 0) -> Optional[dt.d
     return moment + dt.timedelta(days=1) if next_day else moment
 
 
-DEFAULT_USER = {"id": 41_205, "email": "owner@example.ru", "name": "Example LLC", "paid_till": "2027-01-01T00:00:00+03:00",
-                "balance": 1520, "time_zone": "Europe/Moscow", "widgets": 3}
+DEFAULT_USER = {
+    "id": 41_205,
+    "email": "owner@example.ru",
+    "name": "Example LLC",
+    "paid_till": "2027-01-01T00:00:00+03:00",
+    "balance": 1520,
+    "time_zone": "Europe/Moscow",
+    "widgets": 3,
+}
 
 
-def default_callkeeper(api_key: str, calls: int = 1500, tap2calls: int = 300,
-                       start: str = "2024-01-01", end: str = "2024-04-30T23:59:59",
-                       variation: Optional[Variation] = None) -> CallkeeperEmulator:
+def default_callkeeper(
+    api_key: str,
+    calls: int = 1500,
+    tap2calls: int = 300,
+    start: str = "2024-01-01",
+    end: str = "2024-04-30T23:59:59",
+    variation: Variation | None = None,
+) -> CallkeeperEmulator:
     emulator = CallkeeperEmulator(variation=variation or Variation.canonical())
     emulator.add_account(api_key, spread(calls, start, end), spread(tap2calls, start, end, id_offset=0), dict(DEFAULT_USER))
     return emulator

@@ -31,7 +31,6 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from testkit.emulator.server import Request, Response
 from testkit.emulator.timeline import UTC, Timeline, Zone, instant_of, iso_z, parse_utc, spread, utc_bound, wall_clock, zone_of
@@ -153,7 +152,14 @@ def new_shape_call(index: int, timeline: Timeline, server: Zone = UTC, client: Z
         "ctIsListened": ("", "0", "1")[n % 3],
         "tags": ["some tag", "any tag"] if n % 5 == 0 else [],
         "hooks": (
-            [{"hookEventName": "AFTER_CALL_FINISH", "hookAddress": "https://server.ru/path", "hookMethod": "POST", "hookResponseStatus": 200}]
+            [
+                {
+                    "hookEventName": "AFTER_CALL_FINISH",
+                    "hookAddress": "https://server.ru/path",
+                    "hookMethod": "POST",
+                    "hookResponseStatus": 200,
+                }
+            ]
             if n % 4 == 1
             else []
         ),
@@ -208,7 +214,7 @@ class CkctAccount:
     server_zone: str = "UTC"  # the zone of `callTime`/`timeStart` and of `Y-m-d` bounds
     client_zone: str = "Europe/Moscow"  # the zone of `localDate`
 
-    def timelines(self, method: str) -> List[Timeline]:
+    def timelines(self, method: str) -> list[Timeline]:
         return {"get": [self.own], "getByRole": [self.by_role], "getWithRole": [self.own, self.by_role]}[method]
 
 
@@ -216,7 +222,7 @@ class WindowCalls:
     """The calls of one window as (timeline, index), in the order this server sends them; found by
     arithmetic, so that a window of a million calls costs nothing until a page of it is served."""
 
-    def __init__(self, ranges: List[Tuple[Timeline, int, int]], variation: Variation, salt: str) -> None:
+    def __init__(self, ranges: list[tuple[Timeline, int, int]], variation: Variation, salt: str) -> None:
         self._ranges = [(t, lo, hi) for t, lo, hi in ranges if hi > lo]
         self._size = sum(hi - lo for _, lo, hi in self._ranges)
         self._variation = variation
@@ -225,10 +231,10 @@ class WindowCalls:
     def __len__(self) -> int:
         return self._size
 
-    def page(self, first: int, length: int) -> List[Tuple[Timeline, int]]:
+    def page(self, first: int, length: int) -> list[tuple[Timeline, int]]:
         return [self._at(p) for p in self._variation.page_positions(self._size, first, length, self._salt)]
 
-    def _at(self, position: int) -> Tuple[Timeline, int]:
+    def _at(self, position: int) -> tuple[Timeline, int]:
         for timeline, lo, hi in self._ranges:
             if position < hi - lo:
                 return timeline, lo + position
@@ -238,19 +244,26 @@ class WindowCalls:
 
 @dataclass
 class CkctEmulator:
-    accounts: List[CkctAccount] = field(default_factory=list)
+    accounts: list[CkctAccount] = field(default_factory=list)
     variation: Variation = field(default_factory=Variation.canonical)
     disabled_methods: set = field(default_factory=set)  # answer "Method does not exist" for these
-    forced_error: Optional[str] = None  # answer every request with this `inbound.error`
+    forced_error: str | None = None  # answer every request with this `inbound.error`
 
-    def add_account(self, user_key: str, role_key: str, own: Timeline, by_role: Timeline, server_zone: str = "UTC",
-                    client_zone: str = "Europe/Moscow") -> CkctAccount:
+    def add_account(
+        self,
+        user_key: str,
+        role_key: str,
+        own: Timeline,
+        by_role: Timeline,
+        server_zone: str = "UTC",
+        client_zone: str = "Europe/Moscow",
+    ) -> CkctAccount:
         account = CkctAccount(user_key, role_key, own, by_role, server_zone, client_zone)
         self.accounts.append(account)
         return account
 
     # ---- what the emulator holds, for completeness assertions -------------------------------
-    def call_ids(self, timeline: Timeline, since: str, until: str) -> List[str]:
+    def call_ids(self, timeline: Timeline, since: str, until: str) -> list[str]:
         """The ids of the calls of `timeline` with since <= time <= until (UTC instants, both included)."""
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return [self._record_id(i, timeline) for i in range(lo, hi)]
@@ -262,20 +275,20 @@ class CkctEmulator:
             raise KeyError("no ckct account with that key")
         return account
 
-    def expected(self, api_key: str, method: str = "get", since=None, until=None) -> Dict[str, str]:
+    def expected(self, api_key: str, method: str = "get", since=None, until=None) -> dict[str, str]:
         """The calls `method` ("get", "getByRole", "getWithRole") answers for the account of `api_key`
         (its user key or role key) with since <= time < until (UTC instants: ISO strings, UTC unless they
         carry an offset, or aware datetimes; None: unbounded), as {id (`universalId` or `callId`, as sent):
         the UTC instant of `callTime`/`timeStart` as `2024-01-01T00:00:00Z`}."""
         account = self.account_of(api_key)
         since_at, until_at = utc_bound(since, "1970-01-01"), utc_bound(until, "2100-01-01")
-        found: Dict[str, str] = {}
+        found: dict[str, str] = {}
         for timeline in account.timelines(method):
             lo, hi = timeline.half_open_range(since_at, until_at)
             found.update({self._record_id(i, timeline): iso_z(timeline.time_of(i)) for i in range(lo, hi)})
         return found
 
-    def call(self, index: int, timeline: Timeline, account: Optional[CkctAccount] = None) -> dict:
+    def call(self, index: int, timeline: Timeline, account: CkctAccount | None = None) -> dict:
         """Call `index` of `timeline` exactly as this server sends it (times in `account`'s zones;
         default: the account that holds the timeline)."""
         account = account or self._holder(timeline)
@@ -294,7 +307,7 @@ class CkctEmulator:
             record = variation.optional(record, OLD_KEYS, n)
         return variation.with_extras(record, n)
 
-    def _holder(self, timeline: Timeline) -> Optional[CkctAccount]:
+    def _holder(self, timeline: Timeline) -> CkctAccount | None:
         return next((a for a in self.accounts if timeline is a.own or timeline is a.by_role), None)
 
     def _is_new_shape(self, n: int) -> bool:
@@ -348,27 +361,33 @@ class CkctEmulator:
         records = [self.call(index, timeline, account) for timeline, index in calls.page(page_no * length, length)]
         return self._page_answer(records, page_no, method, start, end, len(calls), of_pages)
 
-    def _window(self, account: CkctAccount, method: str, start: dt.datetime, end: dt.datetime) -> "WindowCalls":
-        return WindowCalls([(t, *t.index_range(start, end)) for t in account.timelines(method)], self.variation,
-                           f"{method}:{start.timestamp()}")
+    def _window(self, account: CkctAccount, method: str, start: dt.datetime, end: dt.datetime) -> WindowCalls:
+        return WindowCalls(
+            [(t, *t.index_range(start, end)) for t in account.timelines(method)], self.variation, f"{method}:{start.timestamp()}"
+        )
 
-    def _page_answer(self, records: List[dict], page_no: int, method: str, start: dt.datetime, end: dt.datetime,
-                     total: int, of_pages: int) -> Response:
+    def _page_answer(
+        self, records: list[dict], page_no: int, method: str, start: dt.datetime, end: dt.datetime, total: int, of_pages: int
+    ) -> Response:
         variation = self.variation
         if variation.ckct_response_shape == "array":
             for record in records:
                 record["page"] = page_no
             return Response.json(records)
-        counters = {"pageLength": variation.ckct_page_length, "totalLength": total, "ofPages": of_pages,
-                    "contentLength": sum(len(str(r)) for r in records)}
-        inbound: Dict[str, object] = {
+        counters = {
+            "pageLength": variation.ckct_page_length,
+            "totalLength": total,
+            "ofPages": of_pages,
+            "contentLength": sum(len(str(r)) for r in records),
+        }
+        inbound: dict[str, object] = {
             "requestedType": "json",
             "requestedEntity": "call",
             "requestedMethod": method,
             "requestedVersion": "v3",
             "requestedParams": {"requirePage": page_no, "startDate": int(start.timestamp()), "endDate": int(end.timestamp())},
         }
-        info: Dict[str, object] = dict(INFO)
+        info: dict[str, object] = dict(INFO)
         if variation.ckct_counters in ("inbound", "both"):
             inbound.update(counters)
         if variation.ckct_counters in ("info", "both"):
@@ -383,7 +402,7 @@ class CkctEmulator:
             records.pop(0)
         return Response.json(body, status=response.status, headers=response.headers)
 
-    def _account(self, key: str) -> Tuple[Optional[CkctAccount], bool]:
+    def _account(self, key: str) -> tuple[CkctAccount | None, bool]:
         if not KEY_PATTERN.fullmatch(key):
             return None, False
         for account in self.accounts:
@@ -394,7 +413,7 @@ class CkctEmulator:
         return None, False
 
     @staticmethod
-    def _parse_moment(value: str, end_of_day: bool, zone: Zone = UTC) -> Optional[dt.datetime]:
+    def _parse_moment(value: str, end_of_day: bool, zone: Zone = UTC) -> dt.datetime | None:
         """Doc 001: a unix timestamp (an instant) or "Y-m-d" (a day of the server zone); a day as `to`
         ends at its last second."""
         if value.isdigit():
@@ -414,8 +433,15 @@ class CkctEmulator:
         return Response.json({"inbound": {"error": ERRORS[code]}, "info": {**INFO, "versions": ["v1"]}, "payload": []})
 
 
-def default_ckct(user_key: str, role_key: str, own_count: int = 2500, role_count: int = 1200,
-                 start: str = "2024-01-01", end: str = "2024-04-30", variation: Optional[Variation] = None) -> CkctEmulator:
+def default_ckct(
+    user_key: str,
+    role_key: str,
+    own_count: int = 2500,
+    role_count: int = 1200,
+    start: str = "2024-01-01",
+    end: str = "2024-04-30",
+    variation: Variation | None = None,
+) -> CkctEmulator:
     emulator = CkctEmulator(variation=variation or Variation.canonical())
     emulator.add_account(user_key, role_key, spread(own_count, start, end), spread(role_count, start, end, id_offset=5_000_000))
     return emulator

@@ -8,8 +8,9 @@ the test's own, resets, timeouts, cut-off and dropped bodies, short answers); a 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Dict, List, Optional, Union
+from typing import Any
 
 
 @dataclass
@@ -20,16 +21,16 @@ class Fault:
     # vendor's own answer with its first record left out and its counts unchanged: a page that lost a record),
     # "error" (the vendor answers with one of its own documented errors, described by `error`)
     times: int = 1  # how many matching requests it affects; -1 = forever
-    response: Optional[Union[object, Callable]] = None
+    response: object | Callable | None = None
     seconds: float = 0.0
-    match: Optional[Callable] = None  # request -> bool
+    match: Callable | None = None  # request -> bool
     skip: int = 0  # let this many matching requests through first
-    error: Optional[Dict[str, Any]] = None  # for "error": what the vendor's error says (see the vendor's emulator)
+    error: dict[str, Any] | None = None  # for "error": what the vendor's error says (see the vendor's emulator)
 
 
 class FaultPlan:
     def __init__(self) -> None:
-        self._rules: List[Fault] = []
+        self._rules: list[Fault] = []
         self._lock = threading.Lock()
 
     def add(self, fault: Fault) -> Fault:
@@ -41,8 +42,9 @@ class FaultPlan:
         with self._lock:
             self._rules.clear()
 
-    def take(self, vendor: str, request, kinds: Optional[Collection[str]] = None,
-             except_kinds: Collection[str] = ()) -> Optional[Fault]:
+    def take(
+        self, vendor: str, request, kinds: Collection[str] | None = None, except_kinds: Collection[str] = ()
+    ) -> Fault | None:
         """The first rule for this request (of `kinds`, if given), counted as used."""
         with self._lock:
             for rule in self._rules:

@@ -26,7 +26,6 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
 from urllib.parse import parse_qs
 
 from testkit.emulator.server import Request, Response
@@ -35,13 +34,22 @@ from testkit.emulator.variation import Variation
 
 CONTACT = "https://developers.ria.com/contact"
 KYIV = zone_of("Europe/Kyiv")
-ERRORS: Dict[str, tuple] = {
+ERRORS: dict[str, tuple] = {
     "API_KEY_MISSING": (403, "No api_key was supplied. Get one at https://developers.ria.com"),
     "API_KEY_INVALID": (403, "An invalid api_key was supplied. Get one at https://developers.ria.com"),
     "API_KEY_DISABLED": (403, f"The api_key supplied has been disabled. Contact us at {CONTACT} for assistance"),
-    "API_KEY_UNAUTHORIZED": (403, f"The api_key supplied is not authorized to access the given service. Contact us at {CONTACT} for assistance"),
-    "API_KEY_UNVERIFIED": (403, "The api_key supplied has not been verified yet. Please check your e-mail to verify the API key."),
-    "HTTPS_REQUIRED": (400, "Requests must be made over HTTPS. Try accessing the API at: https://developers.ria.com/auto/new/calls_stat"),
+    "API_KEY_UNAUTHORIZED": (
+        403,
+        f"The api_key supplied is not authorized to access the given service. Contact us at {CONTACT} for assistance",
+    ),
+    "API_KEY_UNVERIFIED": (
+        403,
+        "The api_key supplied has not been verified yet. Please check your e-mail to verify the API key.",
+    ),
+    "HTTPS_REQUIRED": (
+        400,
+        "Requests must be made over HTTPS. Try accessing the API at: https://developers.ria.com/auto/new/calls_stat",
+    ),
     "OVER_RATE_LIMIT": (429, f"You have exceeded your rate limit. Try again later or contact us at {CONTACT} for assistance"),
     "NOT_FOUND": (404, "The requested URL was not found on this server."),
     # Not documented; what the emulator answers for a malformed date.
@@ -69,8 +77,12 @@ def call_record(index: int, timeline: Timeline) -> dict:
         "date": wall_clock(moment, KYIV, "%Y-%m-%dT%H:%M:%S"),
         "destination_phone": "0731375686",
         "duration": (n * 11) % 300 + 5 if answered else 0,
-        "link": (f"https://track.ria.com/call_link/{n:x}/{moment:%Y/%m/%d}/380731375686=3809{n % 100_000_000:08d}={moment:%H-%M-%S}.wav"
-                 if answered else ""),
+        "link": (
+            f"https://track.ria.com/call_link/{n:x}/{moment:%Y/%m/%d}/"
+            f"380731375686=3809{n % 100_000_000:08d}={moment:%H-%M-%S}.wav"
+            if answered
+            else ""
+        ),
         "marka": marka,
         "marka_id": marka_id,
         "model": model,
@@ -90,20 +102,31 @@ class RiaAccount:
 
 
 # Never left out: every field but marka, model and link (the document's sample sends them null or empty).
-KEYS = ("call_id", "caller_phone", "date", "destination_phone", "duration", "marka_id", "model_id", "phone", "price",
-        "status", "waighting")
+KEYS = (
+    "call_id",
+    "caller_phone",
+    "date",
+    "destination_phone",
+    "duration",
+    "marka_id",
+    "model_id",
+    "phone",
+    "price",
+    "status",
+    "waighting",
+)
 
 
 @dataclass
 class RiaEmulator:
-    accounts: List[RiaAccount] = field(default_factory=list)
+    accounts: list[RiaAccount] = field(default_factory=list)
     variation: Variation = field(default_factory=Variation.canonical)
     hourly_limit: int = 30  # requests per key per rolling hour
-    disabled_keys: Set[str] = field(default_factory=set)
-    unverified_keys: Set[str] = field(default_factory=set)
-    unauthorized_keys: Set[str] = field(default_factory=set)
+    disabled_keys: set[str] = field(default_factory=set)
+    unverified_keys: set[str] = field(default_factory=set)
+    unauthorized_keys: set[str] = field(default_factory=set)
     https_required: bool = False  # loopback is plain HTTP; True answers HTTPS_REQUIRED
-    _spent: Dict[str, List[float]] = field(default_factory=dict)
+    _spent: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_account(self, api_key: str, user_id: str, calls: Timeline) -> RiaAccount:
@@ -112,7 +135,7 @@ class RiaEmulator:
         return account
 
     # ---- what the emulator holds, for completeness assertions -------------------------------
-    def account_of(self, api_key: Optional[str] = None) -> RiaAccount:
+    def account_of(self, api_key: str | None = None) -> RiaAccount:
         """The account of `api_key` (default: the first account)."""
         if api_key is None:
             return self.accounts[0]
@@ -121,7 +144,7 @@ class RiaEmulator:
             raise KeyError("no RIA.com account with that key")
         return account
 
-    def call_ids(self, since_day: str, until_day: str, api_key: Optional[str] = None) -> List[int]:
+    def call_ids(self, since_day: str, until_day: str, api_key: str | None = None) -> list[int]:
         """The ids of the calls from `since_day` 00:00:00 to `until_day` 23:59:59, days of UTC (as they
         always were here: not the Kyiv days a request reads), in time order."""
         timeline = self.account_of(api_key).calls
@@ -130,7 +153,7 @@ class RiaEmulator:
         lo, hi = timeline.index_range(since, until)
         return [22_300_000 + i + timeline.id_offset for i in range(lo, hi)]
 
-    def expected(self, api_key: str, since=None, until=None) -> Dict[int, str]:
+    def expected(self, api_key: str, since=None, until=None) -> dict[int, str]:
         """The calls of the account of `api_key` with since <= time < until (UTC instants: ISO strings, UTC
         unless they carry an offset, or aware datetimes; None: unbounded), as {call_id: the UTC instant of
         `date` as `2024-01-01T00:00:00Z`}."""
@@ -160,8 +183,11 @@ class RiaEmulator:
         account = next((a for a in self.accounts if a.api_key == key), None)
         if account is None:
             return error_response("API_KEY_INVALID")
-        for keys, code in ((self.disabled_keys, "API_KEY_DISABLED"), (self.unverified_keys, "API_KEY_UNVERIFIED"),
-                           (self.unauthorized_keys, "API_KEY_UNAUTHORIZED")):
+        for keys, code in (
+            (self.disabled_keys, "API_KEY_DISABLED"),
+            (self.unverified_keys, "API_KEY_UNVERIFIED"),
+            (self.unauthorized_keys, "API_KEY_UNAUTHORIZED"),
+        ):
             if key in keys:
                 return error_response(code)
         if not self._spend(key):
@@ -180,7 +206,7 @@ class RiaEmulator:
         variation = self.variation
         return variation.with_extras(variation.optional(call_record(index, timeline), KEYS, index), index)
 
-    def _ordered(self, lo: int, hi: int) -> List[int]:
+    def _ordered(self, lo: int, hi: int) -> list[int]:
         """In the order the seed says (the document's example is newest first: "descending")."""
         return [lo + p for p in self.variation.page_positions(hi - lo, 0, hi - lo, f"ria:{lo}")]
 
@@ -204,8 +230,15 @@ def _day_bounds(since_day: str, until_day: str):
     return instant_of(since, KYIV), instant_of(until, KYIV) - dt.timedelta(seconds=1)
 
 
-def default_ria(api_key: str, user_id: str, calls: int = 1200, start: str = "2024-01-01",
-                end: str = "2024-04-30T23:59:59", hourly_limit: int = 30, variation: Optional[Variation] = None) -> RiaEmulator:
+def default_ria(
+    api_key: str,
+    user_id: str,
+    calls: int = 1200,
+    start: str = "2024-01-01",
+    end: str = "2024-04-30T23:59:59",
+    hourly_limit: int = 30,
+    variation: Variation | None = None,
+) -> RiaEmulator:
     emulator = RiaEmulator(hourly_limit=hourly_limit, variation=variation or Variation.canonical())
     emulator.add_account(api_key, user_id, spread(calls, start, end))
     return emulator

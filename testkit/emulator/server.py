@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from testkit.emulator.faults import FaultPlan
@@ -26,7 +26,7 @@ class Request:
     method: str
     path: str  # path below the vendor prefix, e.g. "/getCallsInfo"
     query: str  # raw query string, without "?"
-    headers: Dict[str, str]
+    headers: dict[str, str]
     body: bytes
 
 
@@ -35,10 +35,10 @@ class Response:
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json; charset=utf-8"
-    headers: Dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, payload, status: int = 200, headers: Optional[Dict[str, str]] = None) -> "Response":
+    def json(cls, payload, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         return cls(status=status, body=body, headers=headers or {})
 
@@ -61,16 +61,16 @@ class Emulator:
     """Starts the server on a random port; `with Emulator() as emu:` stops it afterwards."""
 
     def __init__(self, latency_seconds: float = 0.0) -> None:
-        self.handlers: Dict[str, Handler] = {}
-        self.vendors: Dict[str, object] = {}
+        self.handlers: dict[str, Handler] = {}
+        self.vendors: dict[str, object] = {}
         self.faults = FaultPlan()
         self.latency_seconds = latency_seconds
-        self.log: List[LoggedRequest] = []
+        self.log: list[LoggedRequest] = []
         self.keep_log = True
         self.keep_answers = False  # also log every answer's body (tests of what exactly was sent)
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     # ---- vendors -------------------------------------------------------------------------
     def register(self, prefix: str, vendor) -> None:
@@ -86,7 +86,7 @@ class Emulator:
         return f"http://{host}:{port}/{prefix}"
 
     # ---- log -----------------------------------------------------------------------------
-    def requests_to(self, vendor: str, path_contains: str = "") -> List[LoggedRequest]:
+    def requests_to(self, vendor: str, path_contains: str = "") -> list[LoggedRequest]:
         with self._lock:
             return [r for r in self.log if r.vendor == vendor and path_contains in (r.path + "?" + r.query)]
 
@@ -95,7 +95,7 @@ class Emulator:
             self.log.clear()
 
     # ---- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         emulator = self
 
         class _RequestHandler(BaseHTTPRequestHandler):
@@ -115,7 +115,9 @@ class Emulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -137,14 +139,14 @@ class Emulator:
             pass
         self.stop()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
     # ---- dispatch ------------------------------------------------------------------------
-    def _split(self, raw_path: str) -> Tuple[str, str, str]:
+    def _split(self, raw_path: str) -> tuple[str, str, str]:
         parts = urlsplit(raw_path)
         segments = parts.path.lstrip("/").split("/", 1)
         vendor = segments[0]

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, List, Tuple, Union
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
-Zone = Union[ZoneInfo, dt.timezone]
+UTC = dt.UTC
+Zone = ZoneInfo | dt.timezone
 TEXT_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -37,7 +37,7 @@ class Timeline:
     def time_of(self, index: int) -> dt.datetime:
         return self.start + dt.timedelta(seconds=int(index * self.step_seconds))
 
-    def index_range(self, since: dt.datetime, until: dt.datetime) -> Tuple[int, int]:
+    def index_range(self, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
         """Indices [lo, hi) of the records with since <= time <= until (both inclusive)."""
         if until < since or self.count == 0:
             return 0, 0
@@ -45,7 +45,7 @@ class Timeline:
         hi = self.first_at_or_after(until + dt.timedelta(seconds=1))
         return lo, max(lo, hi)
 
-    def half_open_range(self, since: dt.datetime, until: dt.datetime) -> Tuple[int, int]:
+    def half_open_range(self, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
         """Indices [lo, hi) of the records with since <= time < until."""
         lo = self.first_at_or_after(since)
         return lo, max(lo, self.first_at_or_after(until))
@@ -77,7 +77,7 @@ class Moments:
     `Timeline`): for the few hundred records of an account whose edges a test must meet exactly."""
 
     def __init__(self, instants: Iterable[dt.datetime], id_offset: int = 0) -> None:
-        self.instants: List[dt.datetime] = sorted(m.astimezone(UTC).replace(microsecond=0) for m in instants)
+        self.instants: list[dt.datetime] = sorted(m.astimezone(UTC).replace(microsecond=0) for m in instants)
         self.id_offset = id_offset
 
     @property
@@ -87,13 +87,13 @@ class Moments:
     def time_of(self, index: int) -> dt.datetime:
         return self.instants[index]
 
-    def index_range(self, since: dt.datetime, until: dt.datetime) -> Tuple[int, int]:
+    def index_range(self, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
         """Indices [lo, hi) of the records with since <= time <= until (both inclusive)."""
         if until < since:
             return 0, 0
         return bisect.bisect_left(self.instants, since), bisect.bisect_right(self.instants, until)
 
-    def half_open_range(self, since: dt.datetime, until: dt.datetime) -> Tuple[int, int]:
+    def half_open_range(self, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
         lo = bisect.bisect_left(self.instants, since)
         return lo, max(lo, bisect.bisect_left(self.instants, until))
 
@@ -150,7 +150,7 @@ def iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def utc_bound(value: Union[None, str, dt.datetime], default: str) -> dt.datetime:
+def utc_bound(value: None | str | dt.datetime, default: str) -> dt.datetime:
     """A bound of a truth helper: an ISO date or date-time (UTC unless it has an offset), or an aware datetime."""
     if value is None:
         value = default

@@ -39,9 +39,10 @@ import json
 import threading
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any
 
 import orjson
 import yaml
@@ -64,7 +65,7 @@ from testkit.emulator.timeline import (
 from testkit.emulator.variation import Variation
 
 TABLE_PATH = Path(__file__).resolve().parents[2] / "tools" / "uis_fields.yaml"
-TABLE: Dict[str, Dict[str, Any]] = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
+TABLE: dict[str, dict[str, Any]] = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
 
 MAX_LIMIT = 10_000
 MAX_OFFSET = 100_000
@@ -165,7 +166,7 @@ ROW_KEY.update({"get.financial_call_legs_report": "leg_id", "get.api_requests_re
 
 
 class UisError(Exception):
-    def __init__(self, mnemonic: str, message: Optional[str] = None, field: Optional[str] = None, value: Any = None) -> None:
+    def __init__(self, mnemonic: str, message: str | None = None, field: str | None = None, value: Any = None) -> None:
         super().__init__(mnemonic)
         self.mnemonic, self.field, self.value = mnemonic, field, value
         self.message = message or MESSAGES.get(mnemonic) or mnemonic.replace("_", " ").capitalize()
@@ -185,7 +186,7 @@ class Budget:
         if now - self.minute_started >= self.minute_seconds:
             self.minute_started, self.minute_used = now, 0
 
-    def limits(self, now: float) -> Dict[str, int]:
+    def limits(self, now: float) -> dict[str, int]:
         self._roll(now)
         return {
             "day_limit": self.day_limit,
@@ -214,14 +215,14 @@ class UisClient:
     `get.customer_users` and `get.account` say of it. `forbidden`: access withdrawn, every client
     method answers `forbidden`."""
 
-    timelines: Dict[str, Timeline] = field(default_factory=dict)
+    timelines: dict[str, Timeline] = field(default_factory=dict)
     timezone: str = "UTC"
-    financial_days: Tuple[dt.date, dt.date] = (dt.date(2024, 1, 1), dt.date(2024, 4, 30))
-    user_id: Optional[int] = None
+    financial_days: tuple[dt.date, dt.date] = (dt.date(2024, 1, 1), dt.date(2024, 4, 30))
+    user_id: int | None = None
     login: str = ""
     name: str = ""
-    description: Optional[str] = None
-    customer_id: Optional[int] = None
+    description: str | None = None
+    customer_id: int | None = None
     app_id: int = 0
     forbidden: bool = False
     visitor_offset: int = 0  # added to visitor ids, so that two clients' visitors differ when their ids must
@@ -231,26 +232,31 @@ class UisClient:
         return zone_of(self.timezone)
 
     def customer_user(self) -> dict:
-        return {"id": self.user_id, "login": self.login, "name": self.name, "description": self.description,
-                "customer_id": self.customer_id}
+        return {
+            "id": self.user_id,
+            "login": self.login,
+            "name": self.name,
+            "description": self.description,
+            "customer_id": self.customer_id,
+        }
 
 
 @dataclass
 class UisAccount:
     access_token: str
-    agent_user_ids: Tuple[int, ...] = ()  # an agent account must name one of these in user_id
+    agent_user_ids: tuple[int, ...] = ()  # an agent account must name one of these in user_id
     token_state: str = "valid"  # "valid", "expired", "blocked"
     active: bool = True
-    budget: Optional[Budget] = None  # the token's one budget, whichever client a request names
-    home: Optional[UisClient] = None  # the data read without a client of its own (a client token's account)
-    clients: Dict[int, UisClient] = field(default_factory=dict)  # an agent's clients by user_id
+    budget: Budget | None = None  # the token's one budget, whichever client a request names
+    home: UisClient | None = None  # the data read without a client of its own (a client token's account)
+    clients: dict[int, UisClient] = field(default_factory=dict)  # an agent's clients by user_id
 
     @property
     def is_partner(self) -> bool:
         return bool(self.agent_user_ids)
 
 
-def _rpc_method(request: Request) -> Optional[str]:
+def _rpc_method(request: Request) -> str | None:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -279,7 +285,7 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
 
 @dataclass
 class UisEmulator:
-    accounts: List[UisAccount] = field(default_factory=list)
+    accounts: list[UisAccount] = field(default_factory=list)
     home: UisClient = field(default_factory=UisClient)  # the default account's data (`timelines`, `financial_days`)
     ip_whitelisted: bool = True
     v3_implemented: bool = False
@@ -289,8 +295,8 @@ class UisEmulator:
     day_limit: int = 10_000_000
     minute_seconds: float = 60.0
     variation: Variation = field(default_factory=Variation.canonical)
-    log: List[dict] = field(default_factory=list)  # every request body, parsed
-    errors_sent: List[str] = field(default_factory=list)  # the mnemonic of every error answered
+    log: list[dict] = field(default_factory=list)  # every request body, parsed
+    errors_sent: list[str] = field(default_factory=list)  # the mnemonic of every error answered
 
     faults: FaultPlan = field(default_factory=FaultPlan)  # the emulator's plan, once registered
 
@@ -298,25 +304,24 @@ class UisEmulator:
         self._lock = threading.Lock()
 
     @property
-    def timelines(self) -> Dict[str, Timeline]:
+    def timelines(self) -> dict[str, Timeline]:
         """The default account's reports: method -> rows."""
         return self.home.timelines
 
     @timelines.setter
-    def timelines(self, value: Dict[str, Timeline]) -> None:
+    def timelines(self, value: dict[str, Timeline]) -> None:
         self.home.timelines = value
 
     @property
-    def financial_days(self) -> Tuple[dt.date, dt.date]:
+    def financial_days(self) -> tuple[dt.date, dt.date]:
         return self.home.financial_days
 
     @financial_days.setter
-    def financial_days(self, value: Tuple[dt.date, dt.date]) -> None:
+    def financial_days(self, value: tuple[dt.date, dt.date]) -> None:
         self.home.financial_days = value
 
     # ---- set-up -----------------------------------------------------------------------------
-    def add_account(self, access_token: str, agent_user_ids: Iterable[int] = (),
-                    home: Optional[UisClient] = None) -> UisAccount:
+    def add_account(self, access_token: str, agent_user_ids: Iterable[int] = (), home: UisClient | None = None) -> UisAccount:
         """A token reading `home` (default: the default account's data); with `agent_user_ids`, an
         agent token whose clients without data of their own read it too."""
         account = UisAccount(access_token, tuple(agent_user_ids), home=home or self.home)
@@ -330,17 +335,39 @@ class UisEmulator:
         self.accounts.append(account)
         return account
 
-    def inject(self, mnemonic: str, times: int = 1, method: Optional[str] = None, skip: int = 0,
-               message: Optional[str] = None, field: Optional[str] = None, minute_reset: Optional[int] = None) -> Fault:
+    def inject(
+        self,
+        mnemonic: str,
+        times: int = 1,
+        method: str | None = None,
+        skip: int = 0,
+        message: str | None = None,
+        field: str | None = None,
+        minute_reset: int | None = None,
+    ) -> Fault:
         """Answer matching requests with this error, a rule of the emulator's fault plan: `times`
         requests (-1: forever), to `method` only if given, after letting `skip` through;
         `minute_reset` is reported in a limit_exceeded's metadata."""
         match = (lambda request: _rpc_method(request) == method) if method else None
-        return self.faults.add(Fault("uis", "error", times=times, skip=skip, match=match,
-                                     error={"mnemonic": mnemonic, "message": message, "field": field, "minute_reset": minute_reset}))
+        return self.faults.add(
+            Fault(
+                "uis",
+                "error",
+                times=times,
+                skip=skip,
+                match=match,
+                error={"mnemonic": mnemonic, "message": message, "field": field, "minute_reset": minute_reset},
+            )
+        )
 
-    def set_budget(self, access_token: str, minute_limit: Optional[int] = None, day_limit: Optional[int] = None,
-                   minute_seconds: Optional[float] = None, day_used: int = 0) -> Budget:
+    def set_budget(
+        self,
+        access_token: str,
+        minute_limit: int | None = None,
+        day_limit: int | None = None,
+        minute_seconds: float | None = None,
+        day_used: int = 0,
+    ) -> Budget:
         account = self._account(access_token)
         budget = self._budget(account)
         if minute_limit is not None:
@@ -355,7 +382,7 @@ class UisEmulator:
     # ---- what the emulator holds, for completeness assertions ---------------------------------
     # `user_id`: a client of an agent token (default: the default account). `since`/`until` of the
     # older helpers are UTC instants, both included; `expected` takes a half-open UTC range.
-    def client(self, user_id: Optional[int] = None) -> UisClient:
+    def client(self, user_id: int | None = None) -> UisClient:
         """The data of the client `user_id` of any agent token (None: the default account)."""
         if user_id is None:
             return self.home
@@ -364,11 +391,10 @@ class UisEmulator:
                 return account.clients[user_id]
         raise KeyError(f"no UIS client with user_id {user_id}")
 
-    def time_zone(self, user_id: Optional[int] = None) -> str:
+    def time_zone(self, user_id: int | None = None) -> str:
         return self.client(user_id).timezone
 
-    def expected(self, method: str, since_utc: Any = None, until_utc: Any = None,
-                 user_id: Optional[int] = None) -> Dict[int, str]:
+    def expected(self, method: str, since_utc: Any = None, until_utc: Any = None, user_id: int | None = None) -> dict[int, str]:
         """The rows of `method` with since_utc <= time < until_utc (UTC instants: ISO strings, UTC unless
         they carry an offset, or aware datetimes; None: unbounded) as {primary key: the UTC instant of
         the row's main timestamp (`start_time`/`date_time`) as `2024-01-01T00:00:00Z`}. The key is
@@ -378,30 +404,27 @@ class UisEmulator:
         lo, hi = timeline.half_open_range(utc_bound(since_utc, "1970-01-01"), utc_bound(until_utc, "2100-01-01"))
         return {self._key(client, method, i): iso_z(timeline.time_of(i)) for i in range(lo, hi)}
 
-    def ids(self, method: str, since: str = "1970-01-01", until: str = "2100-01-01",
-            user_id: Optional[int] = None) -> List[int]:
+    def ids(self, method: str, since: str = "1970-01-01", until: str = "2100-01-01", user_id: int | None = None) -> list[int]:
         """The `id`s of the rows with since <= time <= until (UTC, both included), in time order."""
         client = self.client(user_id)
         timeline = client.timelines[method]
         lo, hi = timeline.index_range(parse_utc(since), parse_utc(until))
         return [ID_BASE[method] + timeline.id_offset + i for i in range(lo, hi)]
 
-    def rows(self, method: str, since: str = "1970-01-01", until: str = "2100-01-01",
-             user_id: Optional[int] = None) -> List[dict]:
+    def rows(self, method: str, since: str = "1970-01-01", until: str = "2100-01-01", user_id: int | None = None) -> list[dict]:
         """Every field of the rows with since <= time <= until (UTC, both included), times in the account's zone."""
         client = self.client(user_id)
         lo, hi = client.timelines[method].index_range(parse_utc(since), parse_utc(until))
         return [self._row(client, method, i, client.zone) for i in range(lo, hi)]
 
-    def row(self, method: str, index: int, user_id: Optional[int] = None) -> dict:
+    def row(self, method: str, index: int, user_id: int | None = None) -> dict:
         client = self.client(user_id)
         return self._row(client, method, index, client.zone)
 
-    def chat_ids(self, since: str = "1970-01-01", until: str = "2100-01-01",
-                 user_id: Optional[int] = None) -> List[int]:
+    def chat_ids(self, since: str = "1970-01-01", until: str = "2100-01-01", user_id: int | None = None) -> list[int]:
         return self.ids("get.chats_report", since, until, user_id)
 
-    def chat_messages(self, chat_id: int, user_id: Optional[int] = None) -> List[dict]:
+    def chat_messages(self, chat_id: int, user_id: int | None = None) -> list[dict]:
         client = self.client(user_id)
         return self._chat_messages(client, chat_id, client.zone)
 
@@ -409,18 +432,17 @@ class UisEmulator:
     def messages_in_chat(index: int) -> int:
         return 1 + index % 4
 
-    def visitor_ids(self, since: str = "1970-01-01", until: str = "2100-01-01",
-                    user_id: Optional[int] = None) -> List[int]:
+    def visitor_ids(self, since: str = "1970-01-01", until: str = "2100-01-01", user_id: int | None = None) -> list[int]:
         client = self.client(user_id)
         lo, hi = client.timelines["get.visitor_sessions_report"].index_range(parse_utc(since), parse_utc(until))
         return sorted({self._visitor_id(client, i) for i in range(lo, hi)})
 
-    def financial_dates(self, year: int, month: int, user_id: Optional[int] = None) -> List[str]:
+    def financial_dates(self, year: int, month: int, user_id: int | None = None) -> list[str]:
         first, last = self.client(user_id).financial_days
         days = calendar.monthrange(year, month)[1]
         return [d.isoformat() for d in (dt.date(year, month, n) for n in range(1, days + 1)) if first <= d <= last]
 
-    def customer_users(self, access_token: str) -> List[dict]:
+    def customer_users(self, access_token: str) -> list[dict]:
         """What `get.customer_users` holds for an agent token, in id order (every field)."""
         return self._customer_users(self._account(access_token))
 
@@ -438,8 +460,12 @@ class UisEmulator:
             self.log.append(body if isinstance(body, dict) else {"raw": body})
         account = None
         try:
-            if not isinstance(body, dict) or body.get("jsonrpc") != "2.0" or not isinstance(body.get("method"), str) \
-                    or not isinstance(body.get("params", {}), dict):
+            if (
+                not isinstance(body, dict)
+                or body.get("jsonrpc") != "2.0"
+                or not isinstance(body.get("method"), str)
+                or not isinstance(body.get("params", {}), dict)
+            ):
                 raise UisError("invalid_request", "Invalid Request")
             method, params = body["method"], body.get("params") or {}
             self._check_method(version, method)
@@ -455,11 +481,13 @@ class UisEmulator:
                 rows, total = self._answer(method, params, client)
             # The documentation's example of get.sales_report calls it `meta_data`.
             metadata_key = "meta_data" if method == "get.sales_report" else "metadata"
-            return _json({
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "result": {"data": rows, metadata_key: {"total_items": total, **self._metadata(account, version)}},
-            })
+            return _json(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "result": {"data": rows, metadata_key: {"total_items": total, **self._metadata(account, version)}},
+                }
+            )
         except UisError as error:
             with self._lock:
                 self.errors_sent.append(error.mnemonic)
@@ -489,7 +517,7 @@ class UisEmulator:
             raise UisError("account_inactive")
         return account
 
-    def _client_of(self, account: UisAccount, method: str, params: dict) -> Optional[UisClient]:
+    def _client_of(self, account: UisAccount, method: str, params: dict) -> UisClient | None:
         """Whose data a request reads. `get.customer_users` is a partner method ("available to: partner"):
         a client token may not call it, hence `forbidden` (the method exists: not `method_not_found`).
         Every other method is a client method: an agent names its client in `user_id` (`customer_id` in
@@ -536,7 +564,7 @@ class UisEmulator:
             raise error
 
     # ---- answers ------------------------------------------------------------------------------
-    def _paging(self, params: dict, allowed: Iterable[str]) -> Tuple[int, int]:
+    def _paging(self, params: dict, allowed: Iterable[str]) -> tuple[int, int]:
         unexpected = sorted(set(params) - set(allowed))
         if unexpected:
             raise UisError("unexpected_parameters", f"Unexpected parameters: {', '.join(unexpected)}", unexpected[0])
@@ -548,7 +576,7 @@ class UisEmulator:
             raise UisError("invalid_parameter_value", f"Parameter offset must be between 0 and {MAX_OFFSET}", "offset", offset)
         return limit, offset
 
-    def _answer(self, method: str, params: dict, client: UisClient) -> Tuple[List[dict], int]:
+    def _answer(self, method: str, params: dict, client: UisClient) -> tuple[list[dict], int]:
         spec = TABLE[method]
         allowed = set(spec["request_params"])
         limit, offset = self._paging(params, allowed)
@@ -566,11 +594,11 @@ class UisEmulator:
         elif method == "get.chat_messages_report":
             chat_id = self._int_param(params, "chat_id", None, required=True)
             messages = self._chat_messages(client, chat_id, zone)
-            total, rows = len(messages), messages[offset: offset + limit]
+            total, rows = len(messages), messages[offset : offset + limit]
         elif method == "get.visitors_report":
             visitor_id = self._int_param(params, "visitor_id", None, required=True)
             visitors = self._visitor(client, visitor_id, zone)
-            total, rows = len(visitors), visitors[offset: offset + limit]
+            total, rows = len(visitors), visitors[offset : offset + limit]
         elif method == "get.financial_summary_report":
             year = self._int_param(params, "year", None, required=True)
             month = self._int_param(params, "month", None, required=True)
@@ -579,7 +607,7 @@ class UisEmulator:
             first, last = client.financial_days
             days_in_month = (dt.date(year, month, n) for n in range(1, calendar.monthrange(year, month)[1] + 1))
             days = [self._financial_day(d.isoformat()) for d in days_in_month if first <= d <= last]
-            total, rows = len(days), days[offset: offset + limit]
+            total, rows = len(days), days[offset : offset + limit]
         else:  # the v3.0 methods, when implemented: no date parameters
             timeline = client.timelines[method]
             total = timeline.count
@@ -587,8 +615,7 @@ class UisEmulator:
             rows = [self._row(client, method, p, zone) for p in positions]
         return [self._as_sent(self._project(spec, row, fields), n) for n, row in enumerate(rows, offset)], total
 
-    def _account_answer(self, method: str, params: dict, account: UisAccount,
-                        client: Optional[UisClient]) -> Tuple[List[dict], int]:
+    def _account_answer(self, method: str, params: dict, account: UisAccount, client: UisClient | None) -> tuple[list[dict], int]:
         if method == "get.account":
             unexpected = sorted(set(params) - set(ACCOUNT_METHODS[method]))
             if unexpected:
@@ -611,16 +638,24 @@ class UisEmulator:
             if unknown:
                 raise UisError("invalid_parameter_value", f"Unknown field {unknown[0]}", "fields", unknown[0])
         names = requested or list(CUSTOMER_USER_FIELDS)
-        return [{name: user[name] for name in names} for user in users[offset: offset + limit]], len(users)
+        return [{name: user[name] for name in names} for user in users[offset : offset + limit]], len(users)
 
     @staticmethod
-    def _customer_users(account: UisAccount) -> List[dict]:
+    def _customer_users(account: UisAccount) -> list[dict]:
         users = []
         for user_id in sorted(account.agent_user_ids):
             client = account.clients.get(user_id)
-            users.append(client.customer_user() if client else
-                         {"id": user_id, "login": f"client{user_id}", "name": f"Client {user_id}", "description": None,
-                          "customer_id": user_id})
+            users.append(
+                client.customer_user()
+                if client
+                else {
+                    "id": user_id,
+                    "login": f"client{user_id}",
+                    "name": f"Client {user_id}",
+                    "description": None,
+                    "customer_id": user_id,
+                }
+            )
         return users
 
     def _as_sent(self, row: dict, n: int) -> dict:
@@ -639,7 +674,7 @@ class UisEmulator:
         return _json(body)
 
     @staticmethod
-    def _int_param(params: dict, name: str, default: Optional[int], required: bool = False) -> int:
+    def _int_param(params: dict, name: str, default: int | None, required: bool = False) -> int:
         if name not in params:
             if required:
                 raise UisError("required_parameter_missed", f"Required parameter {name} is missed", name)
@@ -650,7 +685,7 @@ class UisEmulator:
         return value
 
     @staticmethod
-    def _fields(spec: dict, requested: Any, key: str) -> Optional[List[str]]:
+    def _fields(spec: dict, requested: Any, key: str) -> list[str] | None:
         if requested is None:
             return None
         if not isinstance(requested, list) or not all(isinstance(f, str) for f in requested):
@@ -661,7 +696,7 @@ class UisEmulator:
             raise UisError("invalid_parameter_value", f"Unknown field {unknown[0]}", key, unknown[0])
         return requested
 
-    def _interval(self, params: dict, zone: Zone) -> Tuple[dt.datetime, dt.datetime]:
+    def _interval(self, params: dict, zone: Zone) -> tuple[dt.datetime, dt.datetime]:
         """`date_from`/`date_till` as wall-clock times of the account's zone, both included; the limits
         (3 months, 90 days) are on the wall-clock values. Returns UTC instants."""
         moments = []
@@ -670,19 +705,25 @@ class UisEmulator:
                 raise UisError("required_parameter_missed", f"Required parameter {name} is missed", name)
             try:
                 moments.append(dt.datetime.strptime(params[name], DATE_FORMAT))
-            except (TypeError, ValueError):
-                raise UisError("invalid_parameter_value", f"Parameter {name} must be YYYY-MM-DD hh:mm:ss", name, params[name])
+            except (TypeError, ValueError) as error:
+                raise UisError(
+                    "invalid_parameter_value", f"Parameter {name} must be YYYY-MM-DD hh:mm:ss", name, params[name]
+                ) from error
         since, until = moments
         if until < since:
             raise UisError("invalid_parameters_combination", "date_till is earlier than date_from", "date_till")
         if until > add_months(since, 3) or until - since > dt.timedelta(days=90):
-            raise UisError("date_interval_limit_reached", "The period between date_from and date_till is longer than 3 months",
-                           "date_till", params["date_till"])
+            raise UisError(
+                "date_interval_limit_reached",
+                "The period between date_from and date_till is longer than 3 months",
+                "date_till",
+                params["date_till"],
+            )
         repeated = self.variation.uis_repeated_hour
         return instant_of(since, zone, repeated), instant_of(until, zone, repeated)
 
     @staticmethod
-    def _project(spec: dict, row: dict, fields: Optional[List[str]]) -> dict:
+    def _project(spec: dict, row: dict, fields: list[str] | None) -> dict:
         if fields is None:
             fields = [f["name"] for f in spec["fields"] if f.get("default") and not f.get("example_only")]
         return {name: row.get(name) for name in fields}
@@ -733,7 +774,7 @@ class UisEmulator:
         return VISITOR_BASE + client.visitor_offset + (index + timeline.id_offset) % visitors
 
     @staticmethod
-    def _visitor(client: UisClient, visitor_id: int, zone: Zone) -> List[dict]:
+    def _visitor(client: UisClient, visitor_id: int, zone: Zone) -> list[dict]:
         timeline = client.timelines["get.visitor_sessions_report"]
         visitors = max(1, timeline.count // SESSIONS_PER_VISITOR)
         number = visitor_id - VISITOR_BASE - client.visitor_offset
@@ -743,11 +784,14 @@ class UisEmulator:
         last_index = first_index + (timeline.count - 1 - first_index) // visitors * visitors
         spec = TABLE["get.visitors_report"]
         row = {f["name"]: _value(f, number, None, zone) for f in spec["fields"] if not f.get("example_only")}
-        row.update(id=visitor_id, first_visit=_fmt(timeline.time_of(first_index), zone),
-                   last_visit=_fmt(timeline.time_of(last_index), zone))
+        row.update(
+            id=visitor_id,
+            first_visit=_fmt(timeline.time_of(first_index), zone),
+            last_visit=_fmt(timeline.time_of(last_index), zone),
+        )
         return [row]
 
-    def _chat_messages(self, client: UisClient, chat_id: int, zone: Zone) -> List[dict]:
+    def _chat_messages(self, client: UisClient, chat_id: int, zone: Zone) -> list[dict]:
         timeline = client.timelines["get.chats_report"]
         index = chat_id - ID_BASE["get.chats_report"] - timeline.id_offset
         if not 0 <= index < timeline.count:
@@ -775,8 +819,8 @@ class UisEmulator:
         return row
 
     # ---- responses ----------------------------------------------------------------------------
-    def _metadata(self, account: Optional[UisAccount], version: str = "v2.0") -> dict:
-        metadata: Dict[str, Any] = {
+    def _metadata(self, account: UisAccount | None, version: str = "v2.0") -> dict:
+        metadata: dict[str, Any] = {
             "api_version": {"current_version": version[1:], "latest_version": "2.0", "current_version_deprecated": False},
         }
         if account is not None:
@@ -784,8 +828,9 @@ class UisEmulator:
                 metadata["limits"] = self._budget(account).limits(time.monotonic())
         return metadata
 
-    def _error_body(self, request_id: Any, error: UisError, account: Optional[UisAccount], version: str = "v2.0",
-                    body: Any = None) -> dict:
+    def _error_body(
+        self, request_id: Any, error: UisError, account: UisAccount | None, version: str = "v2.0", body: Any = None
+    ) -> dict:
         metadata = self._metadata(account, version)
         minute_reset = getattr(error, "minute_reset", None)
         if error.mnemonic == "limit_exceeded" and minute_reset is not None and "limits" in metadata:
@@ -798,8 +843,13 @@ class UisEmulator:
             "error": {
                 "code": ERROR_CODES.get(error.mnemonic, -32602),
                 "message": error.message,
-                "data": {"mnemonic": error.mnemonic, "field": error.field, "value": error.value, "params": params,
-                         "metadata": metadata},
+                "data": {
+                    "mnemonic": error.mnemonic,
+                    "field": error.field,
+                    "value": error.value,
+                    "params": params,
+                    "metadata": metadata,
+                },
             },
         }
 
@@ -808,13 +858,26 @@ class UisEmulator:
 
 
 # ---- values -----------------------------------------------------------------------------------
-KEY_LIKE = ("id", "date", "date_time", "start_time", "chat_id", "leg_id", "call_session_id", "visitor_id", "request_id",
-            "method", "ip_address", "source", "text")
+KEY_LIKE = (
+    "id",
+    "date",
+    "date_time",
+    "start_time",
+    "chat_id",
+    "leg_id",
+    "call_session_id",
+    "visitor_id",
+    "request_id",
+    "method",
+    "ip_address",
+    "source",
+    "text",
+)
 _EPOCH = dt.datetime(2024, 1, 1, tzinfo=UTC)
-_COMPILED: Dict[int, Any] = {}
+_COMPILED: dict[int, Any] = {}
 TEMPLATES = 101
-_TEMPLATES: Dict[Tuple[str, int, str], dict] = {}
-_RELATIVE: Dict[str, List[Tuple[str, int]]] = {}
+_TEMPLATES: dict[tuple[str, int, str], dict] = {}
+_RELATIVE: dict[str, list[tuple[str, int]]] = {}
 DATE_FORMAT_NAME = "YYYY-MM-DD hh:mm:ss"  # how tools/uis_fields.yaml names the datetime form
 
 
@@ -829,18 +892,21 @@ def _template(method: str, k: int, zone: Zone = UTC) -> dict:
     return row
 
 
-def _relative_times(method: str) -> List[Tuple[str, int]]:
+def _relative_times(method: str) -> list[tuple[str, int]]:
     """The top-level datetime fields of `method` other than its main time, with their salts: each is
     written a few minutes after the row's own time (a call finishes after it starts)."""
     found = _RELATIVE.get(method)
     if found is None:
         cursor = CURSOR_FIELD.get(method)
-        found = _RELATIVE[method] = [(f["name"], _h(f["name"])) for f in TABLE[method]["fields"]
-                                     if f.get("format") == DATE_FORMAT_NAME and f["name"] != cursor and not f.get("example_only")]
+        found = _RELATIVE[method] = [
+            (f["name"], _h(f["name"]))
+            for f in TABLE[method]["fields"]
+            if f.get("format") == DATE_FORMAT_NAME and f["name"] != cursor and not f.get("example_only")
+        ]
     return found
 
 
-def _value(spec: dict, n: int, moment: Optional[dt.datetime], zone: Zone = UTC) -> Any:
+def _value(spec: dict, n: int, moment: dt.datetime | None, zone: Zone = UTC) -> Any:
     """A deterministic value of the documented type; some optional fields are null, as in real data."""
     make = _COMPILED.get(id(spec))
     if make is None:
@@ -894,7 +960,7 @@ def _compile(spec: dict):
 
 
 # ---- get.customer_users: filter and sort ---------------------------------------------------------
-def _filtered(users: List[dict], spec: Any) -> List[dict]:
+def _filtered(users: list[dict], spec: Any) -> list[dict]:
     """`filter` as the Data API writes it: `{"field", "operator", "value"}`, or `{"filters": [...],
     "condition": "and"|"or"}` of those. Operators: =, !=, in, not_in."""
     if spec is None:
@@ -927,7 +993,7 @@ def _matches(user: dict, spec: dict) -> bool:
     return (found in value) == (operator == "in")
 
 
-def _sorted(users: List[dict], spec: Any) -> List[dict]:
+def _sorted(users: list[dict], spec: Any) -> list[dict]:
     """`sort`: `[{"field", "order": "asc"|"desc"}]`, the first the most significant."""
     if not isinstance(spec, list) or not all(isinstance(s, dict) for s in spec):
         raise UisError("data_type_error", "Parameter sort must be an array of objects", "sort", spec)
@@ -938,47 +1004,80 @@ def _sorted(users: List[dict], spec: Any) -> List[dict]:
             raise UisError("sort_prohibited", f"Sorting by {name} is prohibited", "sort", name)
         if order not in ("asc", "desc"):
             raise UisError("invalid_parameter_value", f"Unknown sort order {order}", "sort", order)
-        ordered.sort(key=lambda user: (user[name] is None, user[name] if user[name] is not None else 0),  # noqa: B023
-                     reverse=order == "desc")
+        ordered.sort(
+            key=lambda user: (user[name] is None, user[name] if user[name] is not None else 0),  # noqa: B023
+            reverse=order == "desc",
+        )
     return ordered
 
 
 # ---- accounts ------------------------------------------------------------------------------------
-def report_timelines(start: str, end: str, scale: float = 1.0, share: float = 1.0, id_offset: int = 0,
-                     edges: Iterable[str] = ()) -> Dict[str, Timeline]:
+def report_timelines(
+    start: str, end: str, scale: float = 1.0, share: float = 1.0, id_offset: int = 0, edges: Iterable[str] = ()
+) -> dict[str, Timeline]:
     """Every report of one account: COUNTS rows (times `scale` and `share`) spread from `start` to `end`
     (UTC), ids from `id_offset`, and one more row at each of `edges` (UTC instants) when given."""
     edges = list(edges)
-    timelines: Dict[str, Timeline] = {}
+    timelines: dict[str, Timeline] = {}
     for method, count in COUNTS.items():
         base = spread(max(1, int(count * scale * share)), start, end, id_offset)
         timelines[method] = with_edges(base, edges) if edges else base  # type: ignore[assignment]
     return timelines
 
 
-def make_client(user_id: int, login: str, name: str, timezone: str, start: str, end: str, share: float = 1.0,
-                scale: float = 1.0, forbidden: bool = False, description: Optional[str] = None,
-                customer_id: Optional[int] = None, app_id: Optional[int] = None, id_offset: int = 0,
-                visitor_offset: int = 0, edges: Iterable[str] = ()) -> UisClient:
+def make_client(
+    user_id: int,
+    login: str,
+    name: str,
+    timezone: str,
+    start: str,
+    end: str,
+    share: float = 1.0,
+    scale: float = 1.0,
+    forbidden: bool = False,
+    description: str | None = None,
+    customer_id: int | None = None,
+    app_id: int | None = None,
+    id_offset: int = 0,
+    visitor_offset: int = 0,
+    edges: Iterable[str] = (),
+) -> UisClient:
     """A client of an agent: its own reports (`report_timelines`), zone and user."""
-    return UisClient(timelines=report_timelines(start, end, scale, share, id_offset, edges), timezone=timezone,
-                     financial_days=(parse_utc(start).date(), parse_utc(end).date()), user_id=user_id, login=login,
-                     name=name, description=description,
-                     customer_id=customer_id if customer_id is not None else user_id + 7_000,
-                     app_id=app_id if app_id is not None else user_id + 90_000, forbidden=forbidden,
-                     visitor_offset=visitor_offset)
+    return UisClient(
+        timelines=report_timelines(start, end, scale, share, id_offset, edges),
+        timezone=timezone,
+        financial_days=(parse_utc(start).date(), parse_utc(end).date()),
+        user_id=user_id,
+        login=login,
+        name=name,
+        description=description,
+        customer_id=customer_id if customer_id is not None else user_id + 7_000,
+        app_id=app_id if app_id is not None else user_id + 90_000,
+        forbidden=forbidden,
+        visitor_offset=visitor_offset,
+    )
 
 
-def default_uis(access_token: str, start: str = "2024-01-01", end: str = "2024-04-30T23:59:59", scale: float = 1.0,
-                expired_token: Optional[str] = None, blocked_token: Optional[str] = None,
-                variation: Optional[Variation] = None) -> UisEmulator:
+def default_uis(
+    access_token: str,
+    start: str = "2024-01-01",
+    end: str = "2024-04-30T23:59:59",
+    scale: float = 1.0,
+    expired_token: str | None = None,
+    blocked_token: str | None = None,
+    variation: Variation | None = None,
+) -> UisEmulator:
     """A client account with a few hundred to a couple of thousand rows per report, in the zone the
     seed chose among real customers' zones (canonical: Europe/Moscow)."""
     variation = variation or Variation.canonical()
     emulator = UisEmulator(variation=variation)
-    emulator.home = UisClient(timelines=report_timelines(start, end, scale), timezone=variation.uis_time_zone,
-                              financial_days=(parse_utc(start).date(), parse_utc(end).date()),
-                              name="Default account", app_id=91_000)
+    emulator.home = UisClient(
+        timelines=report_timelines(start, end, scale),
+        timezone=variation.uis_time_zone,
+        financial_days=(parse_utc(start).date(), parse_utc(end).date()),
+        name="Default account",
+        app_id=91_000,
+    )
     emulator.add_account(access_token)
     for token, state in ((expired_token, "expired"), (blocked_token, "blocked")):
         if token:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 SEED_VARIABLE = "CALLTRACKING_EMULATOR_SEED"
 
@@ -83,11 +84,11 @@ class Variation:
     ckct_timezone_offset_form: str = "utc"  # "utc", "server", "sample"
 
     @classmethod
-    def canonical(cls) -> "Variation":
+    def canonical(cls) -> Variation:
         return cls(seed=0)
 
     @classmethod
-    def from_seed(cls, seed: int) -> "Variation":
+    def from_seed(cls, seed: int) -> Variation:
         rng = random.Random(seed)
         return cls(
             seed=seed,
@@ -113,7 +114,7 @@ class Variation:
             ckct_timezone_offset_form=rng.choice(("utc", "server", "sample")),
         )
 
-    def but(self, **changes: Any) -> "Variation":
+    def but(self, **changes: Any) -> Variation:
         """The same choices with some changed (a test that needs one variant in particular)."""
         return replace(self, **changes)
 
@@ -121,7 +122,7 @@ class Variation:
         return ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
 
     # ---- choices that depend on the record -----------------------------------------------------
-    def ordered(self, indices: Sequence[int], salt: str = "") -> List[int]:
+    def ordered(self, indices: Sequence[int], salt: str = "") -> list[int]:
         """The indices of one window's records in the order this server sends them."""
         if self.record_order == "descending":
             return list(reversed(indices))
@@ -130,7 +131,7 @@ class Variation:
             random.Random(f"{self.seed}:{salt}:{len(ordered)}:{ordered[:1]}").shuffle(ordered)
         return ordered
 
-    def page_positions(self, size: int, first: int, length: int, salt: str = "") -> List[int]:
+    def page_positions(self, size: int, first: int, length: int, salt: str = "") -> list[int]:
         """Positions (0 .. size-1, in time order) of the records on the page that starts at `first`
         of a window of `size` records, in the order this server sends them. Ascending and descending
         are worked out, not listed, so that a window of a million records costs nothing."""
@@ -142,7 +143,7 @@ class Variation:
             return [order[p] for p in positions]
         return list(positions)
 
-    def optional(self, record: Dict[str, Any], required_keys: Sequence[str], n: int, nullable: bool = True) -> Dict[str, Any]:
+    def optional(self, record: dict[str, Any], required_keys: Sequence[str], n: int, nullable: bool = True) -> dict[str, Any]:
         """`record` with its optional fields -- all but `required_keys` -- as this server sends them
         (`n` picks, record by record, which fields in the "mixed" variant)."""
         mode = self.optional_fields
@@ -158,7 +159,7 @@ class Variation:
                 record.pop(key)
         return record
 
-    def with_extras(self, record: Dict[str, Any], n: int) -> Dict[str, Any]:
+    def with_extras(self, record: dict[str, Any], n: int) -> dict[str, Any]:
         if self.extra_fields:
             record["x_unlisted_flag"] = n % 2 == 0
             if n % 3 == 0:
@@ -166,7 +167,7 @@ class Variation:
         return record
 
 
-def session_seed(environ: Optional[Dict[str, str]] = None) -> int:
+def session_seed(environ: dict[str, str] | None = None) -> int:
     """The seed of this process: `CALLTRACKING_EMULATOR_SEED` if set, else one drawn now and put in
     the environment, so that child processes (the demo's, the container's) draw the same."""
     environ = os.environ if environ is None else environ

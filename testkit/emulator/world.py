@@ -19,7 +19,8 @@ Besides the default account of every vendor (the one `provider_block` configures
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from source_calltracking.providers import PROVIDER_KEYS
 from testkit.emulator.callkeeper import DEFAULT_USER, default_callkeeper
@@ -58,12 +59,12 @@ RIA_SECOND_USER_ID = "2716304"
 RIA_ZONE = "Europe/Kyiv"
 UIS_AGENT_TOKEN = "u1s0agent7p4r9t2n5e8r1t6o3k0e7n4a1g8e5n2"  # a partner's token: 40 letters and digits
 
-FIRST_ACCOUNTS: Dict[str, Dict[str, str]] = {
+FIRST_ACCOUNTS: dict[str, dict[str, str]] = {
     "callkeeper_calltracking": {"api_key": CKCT_API_KEY, "role_api_key": CKCT_ROLE_KEY},
     "callkeeper": {"api_key": CALLKEEPER_API_KEY},
     "ria": {"api_key": RIA_API_KEY, "user_id": RIA_USER_ID},
 }
-SECOND_ACCOUNTS: Dict[str, Dict[str, str]] = {
+SECOND_ACCOUNTS: dict[str, dict[str, str]] = {
     "callkeeper_calltracking": {"api_key": CKCT_SECOND_API_KEY, "role_api_key": CKCT_SECOND_ROLE_KEY},
     "callkeeper": {"api_key": CALLKEEPER_SECOND_API_KEY},
     "ria": {"api_key": RIA_SECOND_API_KEY, "user_id": RIA_SECOND_USER_ID},
@@ -71,32 +72,78 @@ SECOND_ACCOUNTS: Dict[str, Dict[str, str]] = {
 EXTRA_ACCOUNTS = SECOND_ACCOUNTS
 
 # Calls a second before and at local midnights (UTC instants), and around the DST change where there is one.
-CKCT_SECOND_EDGES = ("2023-12-31T19:00:00Z", "2024-02-14T18:59:59Z", "2024-02-14T19:00:00Z", "2024-04-30T18:59:59Z",
-                     "2024-04-30T19:00:00Z")  # Yekaterinburg midnight is 19:00 UTC
+CKCT_SECOND_EDGES = (
+    "2023-12-31T19:00:00Z",
+    "2024-02-14T18:59:59Z",
+    "2024-02-14T19:00:00Z",
+    "2024-04-30T18:59:59Z",
+    "2024-04-30T19:00:00Z",
+)  # Yekaterinburg midnight is 19:00 UTC
 CALLKEEPER_SECOND_EDGES = ("2024-02-29T20:59:59Z", "2024-02-29T21:00:00Z")  # Moscow midnight, 1 March
 RIA_SECOND_EDGES = (
     "2023-12-31T22:00:00Z",  # 1 January 00:00 in Kyiv, still 2023 in UTC
-    "2024-01-31T21:59:59Z", "2024-01-31T22:00:00Z",  # the end of January in Kyiv
-    "2024-03-30T21:59:59Z", "2024-03-30T22:00:00Z",  # 31 March 00:00 EET
-    "2024-03-31T00:59:59Z", "2024-03-31T01:00:00Z",  # 02:59:59 EET, then 04:00:00 EEST: 03:00-03:59 never happened
-    "2024-03-31T20:59:59Z", "2024-03-31T21:00:00Z",  # 1 April 00:00 EEST: 31 March had 23 hours
-    "2024-04-30T20:59:59Z", "2024-04-30T21:00:00Z",  # 1 May 00:00 in Kyiv, still 30 April in UTC
+    "2024-01-31T21:59:59Z",
+    "2024-01-31T22:00:00Z",  # the end of January in Kyiv
+    "2024-03-30T21:59:59Z",
+    "2024-03-30T22:00:00Z",  # 31 March 00:00 EET
+    "2024-03-31T00:59:59Z",
+    "2024-03-31T01:00:00Z",  # 02:59:59 EET, then 04:00:00 EEST: 03:00-03:59 never happened
+    "2024-03-31T20:59:59Z",
+    "2024-03-31T21:00:00Z",  # 1 April 00:00 EEST: 31 March had 23 hours
+    "2024-04-30T20:59:59Z",
+    "2024-04-30T21:00:00Z",  # 1 May 00:00 in Kyiv, still 30 April in UTC
 )
-UIS_CLIENTS: List[Dict[str, Any]] = [
-    {"user_id": 310_001, "login": "ural_motors", "name": "Урал Моторс",
-     "description": "Автосалон, Екатеринбург", "customer_id": 517_001, "timezone": "Asia/Yekaterinburg", "forbidden": False,
-     "share": 0.5},
-    {"user_id": 310_002, "login": "riga_dental", "name": "Riga Dental", "description": None,
-     "customer_id": 517_002, "timezone": "Europe/Riga", "forbidden": False, "share": 0.3},
-    {"user_id": 310_003, "login": "closed_shop", "name": "Закрытый магазин", "description": "Доступ отозван",
-     "customer_id": 517_003, "timezone": "Europe/Moscow", "forbidden": True, "share": 0.1},
+UIS_CLIENTS: list[dict[str, Any]] = [
+    {
+        "user_id": 310_001,
+        "login": "ural_motors",
+        "name": "Урал Моторс",
+        "description": "Автосалон, Екатеринбург",
+        "customer_id": 517_001,
+        "timezone": "Asia/Yekaterinburg",
+        "forbidden": False,
+        "share": 0.5,
+    },
+    {
+        "user_id": 310_002,
+        "login": "riga_dental",
+        "name": "Riga Dental",
+        "description": None,
+        "customer_id": 517_002,
+        "timezone": "Europe/Riga",
+        "forbidden": False,
+        "share": 0.3,
+    },
+    {
+        "user_id": 310_003,
+        "login": "closed_shop",
+        "name": "Закрытый магазин",
+        "description": "Доступ отозван",
+        "customer_id": 517_003,
+        "timezone": "Europe/Moscow",
+        "forbidden": True,
+        "share": 0.1,
+    },
 ]
-UIS_CLIENT_EDGES: Dict[int, tuple] = {
-    310_001: ("2023-12-31T19:00:00Z", "2024-01-31T18:59:59Z", "2024-01-31T19:00:00Z", "2024-03-31T18:59:59Z",
-              "2024-03-31T19:00:00Z", "2024-04-30T19:00:00Z"),  # Yekaterinburg midnight is 19:00 UTC
-    310_002: ("2023-12-31T22:00:00Z", "2024-03-30T21:59:59Z", "2024-03-30T22:00:00Z", "2024-03-31T00:59:59Z",
-              "2024-03-31T01:00:00Z", "2024-03-31T20:59:59Z", "2024-03-31T21:00:00Z",
-              "2024-04-30T21:00:00Z"),  # Riga: as Kyiv, 03:00 EET -> 04:00 EEST on 31 March
+UIS_CLIENT_EDGES: dict[int, tuple] = {
+    310_001: (
+        "2023-12-31T19:00:00Z",
+        "2024-01-31T18:59:59Z",
+        "2024-01-31T19:00:00Z",
+        "2024-03-31T18:59:59Z",
+        "2024-03-31T19:00:00Z",
+        "2024-04-30T19:00:00Z",
+    ),  # Yekaterinburg midnight is 19:00 UTC
+    310_002: (
+        "2023-12-31T22:00:00Z",
+        "2024-03-30T21:59:59Z",
+        "2024-03-30T22:00:00Z",
+        "2024-03-31T00:59:59Z",
+        "2024-03-31T01:00:00Z",
+        "2024-03-31T20:59:59Z",
+        "2024-03-31T21:00:00Z",
+        "2024-04-30T21:00:00Z",
+    ),  # Riga: as Kyiv, 03:00 EET -> 04:00 EEST on 31 March
     310_003: (),
 }
 
@@ -105,8 +152,9 @@ PROVIDERS = PROVIDER_KEYS  # the connector's own list
 VENDOR_OF = {"callkeeper_calltracking": "ckct", "callkeeper": "callkeeper", "ria": "ria", "uis": "uis"}
 
 
-def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30,
-                variation: Optional[Variation] = None) -> Emulator:
+def build_world(
+    latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_limit: int = 30, variation: Variation | None = None
+) -> Emulator:
     """An emulator (not started) serving every vendor; `scale` multiplies the record counts.
     `ria_hourly_limit`: RIA.com requests per key per hour (the real free plan allows about 30).
     `variation`: what the servers choose where the documents are silent (default: this session's seed)."""
@@ -117,63 +165,119 @@ def build_world(latency_seconds: float = 0.0, scale: float = 1.0, ria_hourly_lim
     # ids are unique across accounts). CallKeeper's and RIA.com's are unique in the whole system, so never repeat:
     # "Id — уникальный идентификатор звонка в системе CallKeeper" (CallKeeper REST API), "унікальний ID" (RIA.com).
     overlap = variation.ids_overlap_across_accounts
-    ckct = default_ckct(CKCT_API_KEY, CKCT_ROLE_KEY, own_count=int(2500 * scale), role_count=int(1200 * scale),
-                        start=START_DATE, end=END, variation=variation)
+    ckct = default_ckct(
+        CKCT_API_KEY,
+        CKCT_ROLE_KEY,
+        own_count=int(2500 * scale),
+        role_count=int(1200 * scale),
+        start=START_DATE,
+        end=END,
+        variation=variation,
+    )
     offset = 0 if overlap else 10_000_000
-    ckct.add_account(CKCT_SECOND_API_KEY, CKCT_SECOND_ROLE_KEY,
-                     with_edges(spread(max(1, int(900 * scale)), START_DATE, END, offset), CKCT_SECOND_EDGES),
-                     spread(max(1, int(400 * scale)), START_DATE, END, offset + 5_000_000),
-                     server_zone=CKCT_SECOND_SERVER_ZONE, client_zone=CKCT_SECOND_CLIENT_ZONE)
+    ckct.add_account(
+        CKCT_SECOND_API_KEY,
+        CKCT_SECOND_ROLE_KEY,
+        with_edges(spread(max(1, int(900 * scale)), START_DATE, END, offset), CKCT_SECOND_EDGES),
+        spread(max(1, int(400 * scale)), START_DATE, END, offset + 5_000_000),
+        server_zone=CKCT_SECOND_SERVER_ZONE,
+        client_zone=CKCT_SECOND_CLIENT_ZONE,
+    )
     emulator.register("ckct", ckct)
 
-    callkeeper = default_callkeeper(CALLKEEPER_API_KEY, calls=int(1500 * scale), tap2calls=int(300 * scale),
-                                    start=START_DATE, end=END, variation=variation)
+    callkeeper = default_callkeeper(
+        CALLKEEPER_API_KEY, calls=int(1500 * scale), tap2calls=int(300 * scale), start=START_DATE, end=END, variation=variation
+    )
     offset = 100_000  # unique in the system, whatever the seed
     callkeeper.add_account(
         CALLKEEPER_SECOND_API_KEY,
         with_edges(spread(max(1, int(700 * scale)), START_DATE + "T00:17:00", END, offset), CALLKEEPER_SECOND_EDGES),
         spread(max(1, int(120 * scale)), START_DATE + "T00:17:00", END, offset),
-        {**DEFAULT_USER, "id": 52_310, "email": "ural@example.ru", "name": "Ural Auto", "balance": 310,
-         "time_zone": "Asia/Yekaterinburg", "widgets": 1},
+        {
+            **DEFAULT_USER,
+            "id": 52_310,
+            "email": "ural@example.ru",
+            "name": "Ural Auto",
+            "balance": 310,
+            "time_zone": "Asia/Yekaterinburg",
+            "widgets": 1,
+        },
     )
     emulator.register("callkeeper", callkeeper)
 
-    ria = default_ria(RIA_API_KEY, RIA_USER_ID, calls=int(1200 * scale), start=START_DATE, end=END,
-                      hourly_limit=ria_hourly_limit, variation=variation)
-    ria.add_account(RIA_SECOND_API_KEY, RIA_SECOND_USER_ID,
-                    with_edges(spread(max(1, int(400 * scale)), START_DATE, END, 1_000_000),
-                               RIA_SECOND_EDGES))
+    ria = default_ria(
+        RIA_API_KEY,
+        RIA_USER_ID,
+        calls=int(1200 * scale),
+        start=START_DATE,
+        end=END,
+        hourly_limit=ria_hourly_limit,
+        variation=variation,
+    )
+    ria.add_account(
+        RIA_SECOND_API_KEY,
+        RIA_SECOND_USER_ID,
+        with_edges(spread(max(1, int(400 * scale)), START_DATE, END, 1_000_000), RIA_SECOND_EDGES),
+    )
     emulator.register("ria", ria)
 
-    uis = default_uis(UIS_ACCESS_TOKEN, start=START_DATE, end=END, scale=scale,
-                      expired_token=UIS_EXPIRED_TOKEN, blocked_token=UIS_BLOCKED_TOKEN, variation=variation)
+    uis = default_uis(
+        UIS_ACCESS_TOKEN,
+        start=START_DATE,
+        end=END,
+        scale=scale,
+        expired_token=UIS_EXPIRED_TOKEN,
+        blocked_token=UIS_BLOCKED_TOKEN,
+        variation=variation,
+    )
     clients = []
     for number, spec in enumerate(UIS_CLIENTS, 1):
-        clients.append(make_client(
-            spec["user_id"], spec["login"], spec["name"], spec["timezone"], START_DATE, END, share=spec["share"], scale=scale,
-            forbidden=spec["forbidden"], description=spec["description"], customer_id=spec["customer_id"],
-            id_offset=0 if overlap else 200_000 * number, visitor_offset=0 if overlap else 1_000_000 * number,
-            edges=UIS_CLIENT_EDGES[spec["user_id"]]))
+        clients.append(
+            make_client(
+                spec["user_id"],
+                spec["login"],
+                spec["name"],
+                spec["timezone"],
+                START_DATE,
+                END,
+                share=spec["share"],
+                scale=scale,
+                forbidden=spec["forbidden"],
+                description=spec["description"],
+                customer_id=spec["customer_id"],
+                id_offset=0 if overlap else 200_000 * number,
+                visitor_offset=0 if overlap else 1_000_000 * number,
+                edges=UIS_CLIENT_EDGES[spec["user_id"]],
+            )
+        )
     uis.add_agent(UIS_AGENT_TOKEN, clients)
     emulator.register("uis", uis)
     return emulator
 
 
-def provider_block(emulator: Emulator, provider: str) -> Dict[str, Any]:
+def provider_block(emulator: Emulator, provider: str) -> dict[str, Any]:
     if provider == "callkeeper_calltracking":
         return {"api_key": CKCT_API_KEY, "role_api_key": CKCT_ROLE_KEY, "base_url": emulator.url("ckct") + "/api/"}
     if provider == "callkeeper":
-        return {"api_key": CALLKEEPER_API_KEY, "statuses": list(CALLKEEPER_STATUSES), "base_url": emulator.url("callkeeper") + "/"}
+        return {
+            "api_key": CALLKEEPER_API_KEY,
+            "statuses": list(CALLKEEPER_STATUSES),
+            "base_url": emulator.url("callkeeper") + "/",
+        }
     if provider == "ria":
         # Short quota waits: the emulator's quota is per process, and tests must not wait minutes.
-        return {"api_key": RIA_API_KEY, "user_id": RIA_USER_ID, "base_url": emulator.url("ria") + "/",
-                "rate_limit_wait_seconds": 0.01}
+        return {
+            "api_key": RIA_API_KEY,
+            "user_id": RIA_USER_ID,
+            "base_url": emulator.url("ria") + "/",
+            "rate_limit_wait_seconds": 0.01,
+        }
     if provider == "uis":
         return {"access_token": UIS_ACCESS_TOKEN, "base_url": emulator.url("uis")}
     raise KeyError(provider)
 
 
-def accounts_block(emulator: Emulator, provider: str, names: Sequence[str] = ("A", "B")) -> Dict[str, Any]:
+def accounts_block(emulator: Emulator, provider: str, names: Sequence[str] = ("A", "B")) -> dict[str, Any]:
     """The block of `provider` (callkeeper_calltracking, callkeeper or ria) with both accounts in `accounts`
     (`{"name": names[0], **FIRST_ACCOUNTS[provider]}`, then the second), its other keys as `provider_block`'s."""
     block = {k: v for k, v in provider_block(emulator, provider).items() if k not in FIRST_ACCOUNTS[provider]}
@@ -181,17 +285,17 @@ def accounts_block(emulator: Emulator, provider: str, names: Sequence[str] = ("A
     return block
 
 
-def uis_agent_block(emulator: Emulator, user_ids: Union[str, List[int], None] = "all") -> Dict[str, Any]:
+def uis_agent_block(emulator: Emulator, user_ids: str | list[int] | None = "all") -> dict[str, Any]:
     """A `uis` block for the agent token: `user_ids` a list of client user ids, or "all" (None: left out)."""
-    block: Dict[str, Any] = {"access_token": UIS_AGENT_TOKEN, "base_url": emulator.url("uis")}
+    block: dict[str, Any] = {"access_token": UIS_AGENT_TOKEN, "base_url": emulator.url("uis")}
     if user_ids is not None:
         block["user_ids"] = user_ids
     return block
 
 
-def world_config(emulator: Emulator, providers: Optional[Iterable[str]] = None, **overrides: Any) -> Dict[str, Any]:
+def world_config(emulator: Emulator, providers: Iterable[str] | None = None, **overrides: Any) -> dict[str, Any]:
     """A connector config pointing every requested provider (default: all) at the emulator."""
-    config: Dict[str, Any] = {"start_date": START_DATE, "end_date": END_DATE, "lookback_window_days": 1}
+    config: dict[str, Any] = {"start_date": START_DATE, "end_date": END_DATE, "lookback_window_days": 1}
     for provider in providers or PROVIDERS:
         config[provider] = provider_block(emulator, provider)
     config.update(overrides)
@@ -201,7 +305,7 @@ def world_config(emulator: Emulator, providers: Optional[Iterable[str]] = None, 
 SECRET_KEYS = ("api_key", "role_api_key", "access_token")
 
 
-def secrets_of(config: Dict[str, Any]) -> list:
+def secrets_of(config: dict[str, Any]) -> list:
     """Every credential value in a config, for leak scans: in each block and in each of its `accounts`."""
     found = []
     for block in config.values():

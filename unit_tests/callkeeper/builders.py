@@ -20,16 +20,25 @@ def a_config(**block):
 
 def a_window_request(method, date_from, date_to, time_zone="UTC") -> HttpRequest:
     """One window of a call method: its bounds as wall-clock times in `time_zone`, and the key."""
-    return HttpRequest(f"{BASE}{method}", query_params={"api_key": KEY, "date[from]": date_from, "date[to]": date_to,
-                                                        "time_zone": time_zone})
+    return HttpRequest(
+        f"{BASE}{method}", query_params={"api_key": KEY, "date[from]": date_from, "date[to]": date_to, "time_zone": time_zone}
+    )
 
 
 def a_call(call_id, date, status=(200, 200)) -> RecordBuilder:
     """A call as getCallsInfo sends it: `date` in UTC, the status as a pair of codes."""
-    return (create_record_builder(template("callkeeper_getCallsInfo"), FieldPath("result"),
-                                  record_id_path=FieldPath("id"), record_cursor_path=FieldPath("date"))
-            .with_id(call_id).with_cursor(date)
-            .with_field(FieldPath("status_code"), status[0]).with_field(FieldPath("status2_code"), status[1]))
+    return (
+        create_record_builder(
+            template("callkeeper_getCallsInfo"),
+            FieldPath("result"),
+            record_id_path=FieldPath("id"),
+            record_cursor_path=FieldPath("date"),
+        )
+        .with_id(call_id)
+        .with_cursor(date)
+        .with_field(FieldPath("status_code"), status[0])
+        .with_field(FieldPath("status2_code"), status[1])
+    )
 
 
 def a_result(calls) -> HttpResponse:

@@ -15,16 +15,28 @@ from source_calltracking.components.callkeeper import CallkeeperRecordExtractor,
 from source_calltracking.components.shared import SchemaTypeGuard
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-STREAMS = ("callkeeper_calls", "callkeeper_completed_calls", "callkeeper_calls_by_status", "callkeeper_tap2calls", "callkeeper_user")
+STREAMS = (
+    "callkeeper_calls",
+    "callkeeper_completed_calls",
+    "callkeeper_calls_by_status",
+    "callkeeper_tap2calls",
+    "callkeeper_user",
+)
 VALIDATORS = {name: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{name}.json").read_text())) for name in STREAMS}
 FIELDS = sorted(json.loads((SCHEMAS / "callkeeper_calls.json").read_text())["properties"])
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**62), max_value=2**62),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
-                    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20),
-                    st.sampled_from(["200", "487", "0", "", " ", "200/200", "1e3", "-1"]))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                      max_leaves=6)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20),
+    st.sampled_from(["200", "487", "0", "", " ", "200/200", "1e3", "-1"]),
+)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
+)
 codes = st.one_of(st.sampled_from([pair for pair in callkeeper_statuses.STATUSES]), st.tuples(values, values))
 calls = st.builds(
     lambda fields, pair: {**fields, **({"status_code": pair[0], "status2_code": pair[1]} if pair else {})},
@@ -32,8 +44,12 @@ calls = st.builds(
     st.one_of(st.none(), codes),
 )
 bodies = st.one_of(
-    st.fixed_dictionaries({"status": st.just("success"), "result": st.one_of(st.lists(calls, max_size=4),
-                                                                           st.dictionaries(st.text(max_size=6), calls, max_size=4))}),
+    st.fixed_dictionaries(
+        {
+            "status": st.just("success"),
+            "result": st.one_of(st.lists(calls, max_size=4), st.dictionaries(st.text(max_size=6), calls, max_size=4)),
+        }
+    ),
     st.lists(calls, max_size=4),
     st.dictionaries(st.from_regex(r"\A[0-9]{1,7}\Z"), calls, max_size=4),
     st.fixed_dictionaries({"status": st.just("fail"), "reason": values}),
@@ -81,22 +97,44 @@ def test_any_bytes_never_crash_the_parser(content, stream):
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.builds(lambda text, times: text * times, st.text(min_size=1, max_size=20), st.integers(1000, 50_000)) | st.just("Москва ☎️" * 30_000))
+@given(
+    st.builds(lambda text, times: text * times, st.text(min_size=1, max_size=20), st.integers(1000, 50_000))
+    | st.just("Москва ☎️" * 30_000)
+)
 def test_huge_strings_pass_through_untouched(huge):
-    [record] = handle(json.dumps({"status": "success", "result": [{"id": 1, "city": huge, "tags": huge}]}).encode(), "callkeeper_calls")
+    [record] = handle(
+        json.dumps({"status": "success", "result": [{"id": 1, "city": huge, "tags": huge}]}).encode(), "callkeeper_calls"
+    )
     assert record["city"] == huge and record["tags"] == huge
     VALIDATORS["callkeeper_calls"].validate(record)
 
 
 def test_error_bodies_hold_no_records():
-    for body in ({"status": "fail", "reason": "Not the correct key api"}, [{"status": "fail", "reason": "Unknown user"}],
-                 {"status": "fail"}, [], {}, None, "fail", 710):
+    for body in (
+        {"status": "fail", "reason": "Not the correct key api"},
+        [{"status": "fail", "reason": "Unknown user"}],
+        {"status": "fail"},
+        [],
+        {},
+        None,
+        "fail",
+        710,
+    ):
         assert list(callkeeper_records(body)) == []
 
 
 def test_wrong_types_are_converted_or_set_aside_and_reported(caplog):
-    call = {"id": 7, "status_code": "200", "status2_code": "200", "ip": 3232235777, "duration_sec": "42", "city": ["Москва"],
-            "record_url": False, "tags": {"a": 1}, "date": 1709290000}
+    call = {
+        "id": 7,
+        "status_code": "200",
+        "status2_code": "200",
+        "ip": 3232235777,
+        "duration_sec": "42",
+        "city": ["Москва"],
+        "record_url": False,
+        "tags": {"a": 1},
+        "date": 1709290000,
+    }
     with caplog.at_level("WARNING"):
         [out] = handle(json.dumps({"status": "success", "result": [call]}).encode(), "callkeeper_calls")
     VALIDATORS["callkeeper_calls"].validate(out)

@@ -46,8 +46,12 @@ class TestCallsInfoWindows(TestCase):
 
         assert not output.errors
         assert sorted((r.record.data["id"], r.record.data["status_description"]) for r in output.records) == [
-            (21, "Успешный звонок. Всё прошло хорошо"), (22, "Клиент не взял трубку")]
+            (21, "Успешный звонок. Всё прошло хорошо"),
+            (22, "Клиент не взял трубку"),
+        ]
         # The rest of each call is the template's, as sent: the document's widget hash, a nested visit.
-        assert [(r.record.data["widget_hash"], r.record.data["duration2_sec"], r.record.data["session"]["pgs"])
-                for r in output.records] == [("2ec6af2bd04f89a2620016a675224c7a", 57, 3)] * 2
+        assert [
+            (r.record.data["widget_hash"], r.record.data["duration2_sec"], r.record.data["session"]["pgs"])
+            for r in output.records
+        ] == [("2ec6af2bd04f89a2620016a675224c7a", 57, 3)] * 2
         http_mocker.assert_number_of_calls(window, 1)

@@ -23,8 +23,11 @@ FROM, TO = 1704067200, 1704931199
 
 
 def a_config():
-    return {"start_date": "2024-01-01", "end_date": "2024-01-10",
-            "callkeeper_calltracking": {"api_key": KEY, "base_url": BASE, "window_days": 30}}
+    return {
+        "start_date": "2024-01-01",
+        "end_date": "2024-01-10",
+        "callkeeper_calltracking": {"api_key": KEY, "base_url": BASE, "window_days": 30},
+    }
 
 
 def a_page_request(page, since=FROM, until=TO) -> HttpRequest:
@@ -36,9 +39,16 @@ def a_page_request(page, since=FROM, until=TO) -> HttpRequest:
 
 def a_call(universal_id, call_time="2024-01-05 10:00:00") -> RecordBuilder:
     """A call of the newer shape (`universalId`, `callTime`, ...), the document's sample with this id and time."""
-    return (create_record_builder(template("calltracking_call_get_array"), RootPath(),
-                                  record_id_path=FieldPath("universalId"), record_cursor_path=FieldPath("callTime"))
-            .with_id(universal_id).with_cursor(call_time))
+    return (
+        create_record_builder(
+            template("calltracking_call_get_array"),
+            RootPath(),
+            record_id_path=FieldPath("universalId"),
+            record_cursor_path=FieldPath("callTime"),
+        )
+        .with_id(universal_id)
+        .with_cursor(call_time)
+    )
 
 
 def calls(first, count):
@@ -49,8 +59,11 @@ def calls(first, count):
 def an_old_call(call_id, time_start) -> RecordBuilder:
     """A call of the older shape (`callId`, `timeStart`, ...): the envelope document's sample, whose
     `timeStart` is null (so it is no cursor path a builder could check)."""
-    return (create_record_builder(template("calltracking_call_get"), FieldPath("payload"), record_id_path=FieldPath("callId"))
-            .with_id(call_id).with_field(FieldPath("timeStart"), time_start))
+    return (
+        create_record_builder(template("calltracking_call_get"), FieldPath("payload"), record_id_path=FieldPath("callId"))
+        .with_id(call_id)
+        .with_field(FieldPath("timeStart"), time_start)
+    )
 
 
 def an_envelope(calls, of_pages, total_length, page=0, page_length=1000) -> HttpResponse:

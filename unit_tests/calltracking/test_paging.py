@@ -23,8 +23,13 @@ class TestPaging(TestCase):
     @HttpMocker()
     def test_envelope_paging_stops_at_of_pages_without_an_extra_request(self, http_mocker: HttpMocker):
         pages = a_page_request(0)
-        http_mocker.get(pages, [an_envelope(calls(0, 1000), of_pages=2, total_length=2000),
-                                an_envelope(calls(1000, 1000), of_pages=2, total_length=2000, page=1)])
+        http_mocker.get(
+            pages,
+            [
+                an_envelope(calls(0, 1000), of_pages=2, total_length=2000),
+                an_envelope(calls(1000, 1000), of_pages=2, total_length=2000, page=1),
+            ],
+        )
         output = read_stream(a_config(), STREAM)
         assert [r.record.data["record_id"] for r in output.records] == [str(i) for i in range(2000)]
         assert not output.errors
@@ -38,7 +43,11 @@ class TestPaging(TestCase):
         assert len(output.records) == 1000
         first = output.records[0].record.data
         assert (first["record_id"], first["call_datetime"], first["serviceType"], first["duration"]) == (
-            "0", "2024-01-05 10:00:00", "calltracking", 152)  # the document's sample call, passed on as sent
+            "0",
+            "2024-01-05 10:00:00",
+            "calltracking",
+            152,
+        )  # the document's sample call, passed on as sent
         assert not output.errors
         http_mocker.assert_number_of_calls(pages, 2)
 

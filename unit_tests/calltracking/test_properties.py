@@ -6,11 +6,10 @@ from pathlib import Path
 
 import jsonschema
 import requests
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from source_calltracking.components.calltracking import (
     CalltrackingLedgerFilter,
@@ -24,14 +23,25 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "calltrac
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 FIELDS = sorted(SCHEMA["properties"])
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**62), max_value=2**62),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=50),
-                    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
-calls = st.dictionaries(st.sampled_from(FIELDS + ["unexpected", "universalId", "callTime", "callId", "timeStart"]), values, max_size=15)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=50),
+    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20),
+)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
+)
+calls = st.dictionaries(
+    st.sampled_from(FIELDS + ["unexpected", "universalId", "callTime", "callId", "timeStart"]), values, max_size=15
+)
 bodies = st.one_of(
     st.lists(calls, max_size=5),
-    st.fixed_dictionaries({"payload": st.one_of(st.lists(calls, max_size=5), values)}, optional={"info": values, "inbound": values}),
+    st.fixed_dictionaries(
+        {"payload": st.one_of(st.lists(calls, max_size=5), values)}, optional={"info": values, "inbound": values}
+    ),
     values,
 )
 
@@ -73,7 +83,8 @@ def test_any_bytes_never_crash_the_parser(content):
     assert isinstance(records, list)
     try:
         page = CalltrackingPages(config={}, parameters=PARAMETERS).next_page_token(
-            response_of(content), len(records), None, None, stream_slice=WINDOW)
+            response_of(content), len(records), None, None, stream_slice=WINDOW
+        )
     except AirbyteTracedException as error:  # a window short of its `totalLength`, twice: said clearly
         assert error.message.startswith("CallKeeper call tracking: stream calltracking_calls, window ")
     else:
@@ -81,8 +92,17 @@ def test_any_bytes_never_crash_the_parser(content):
 
 
 def test_wrong_types_are_converted_or_set_aside_and_reported(caplog):
-    record = {"universalId": 123, "callTime": "2024-01-02 03:04:05", "duration": "42", "statusFirst": "n/a",
-              "tags": "vip", "unique": "yes", "clientNumber": 79990000001, "hooks": None, "page": True}
+    record = {
+        "universalId": 123,
+        "callTime": "2024-01-02 03:04:05",
+        "duration": "42",
+        "statusFirst": "n/a",
+        "tags": "vip",
+        "unique": "yes",
+        "clientNumber": 79990000001,
+        "hooks": None,
+        "page": True,
+    }
     with caplog.at_level("WARNING"):
         [out] = handle(json.dumps([record]).encode())
     VALIDATOR.validate(out)

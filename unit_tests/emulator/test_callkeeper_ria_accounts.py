@@ -31,6 +31,7 @@ def as_utc(date: str) -> str:
 
 # ---- CallKeeper REST API ----------------------------------------------------------------------------
 
+
 def test_the_second_callkeeper_account_has_its_own_user_and_calls(world_with):
     world = world_with(callkeeper_to_bound="exclusive")  # date[to] not included: the window is half-open
     vendor = world.vendors["callkeeper"]
@@ -52,8 +53,15 @@ def test_the_second_callkeeper_account_has_its_own_user_and_calls(world_with):
 def test_the_second_callkeeper_accounts_window_is_read_in_the_requests_zone(world_with):
     world = world_with(callkeeper_to_bound="exclusive")
     vendor = world.vendors["callkeeper"]
-    got = callkeeper_records(callkeeper(world, "getCallsInfo", api_key=CALLKEEPER_SECOND_API_KEY, time_zone="Europe/Moscow",
-                                        **{"date[from]": "2024-03-01", "date[to]": "2024-03-02"}))
+    got = callkeeper_records(
+        callkeeper(
+            world,
+            "getCallsInfo",
+            api_key=CALLKEEPER_SECOND_API_KEY,
+            time_zone="Europe/Moscow",
+            **{"date[from]": "2024-03-01", "date[to]": "2024-03-02"},
+        )
+    )
     truth = vendor.expected(CALLKEEPER_SECOND_API_KEY, "getCallsInfo", "2024-02-29T21:00:00Z", "2024-03-01T21:00:00Z")
     assert {int(r["id"]): as_utc(r["date"]) for r in got} == truth
     assert "2024-02-29T21:00:00Z" in truth.values()  # the call at Moscow midnight, 21:00 UTC the day before
@@ -62,9 +70,12 @@ def test_the_second_callkeeper_accounts_window_is_read_in_the_requests_zone(worl
 
 # ---- RIA.com --------------------------------------------------------------------------------------
 
+
 def ria(world, key, user_id, since_day, until_day):
-    status, body = get(f"{world.url('ria')}/auto/new/calls_stat?" +
-                       urlencode({"user_id": user_id, "from": since_day, "to": until_day, "api_key": key}))
+    status, body = get(
+        f"{world.url('ria')}/auto/new/calls_stat?"
+        + urlencode({"user_id": user_id, "from": since_day, "to": until_day, "api_key": key})
+    )
     assert status == 200, body
     return body
 
@@ -92,19 +103,46 @@ def test_ria_days_are_kyiv_days_across_the_daylight_saving_change(world):
     assert "2024-03-30T23:59:59" in day_before and "2024-04-01T00:00:00" in day_after
 
 
-@pytest.mark.parametrize("since_day, until_day, first_utc, last_utc, inside, outside", [
-    # a call of 2023 in UTC is 1 January in Kyiv
-    ("2024-01-01", "2024-01-01", "2023-12-31T22:00:00Z", "2024-01-01T22:00:00Z", ["2023-12-31T22:00:00Z"], []),
-    ("2024-02-01", "2024-02-01", "2024-01-31T22:00:00Z", "2024-02-01T22:00:00Z", ["2024-01-31T22:00:00Z"],
-     ["2024-01-31T21:59:59Z"]),
-    # 21:00 UTC on 30 April is already 1 May in Kyiv (EEST, +03:00)
-    ("2024-04-30", "2024-04-30", "2024-04-29T21:00:00Z", "2024-04-30T21:00:00Z", ["2024-04-30T20:59:59Z"],
-     ["2024-04-30T21:00:00Z"]),
-    ("2024-03-31", "2024-03-31", "2024-03-30T22:00:00Z", "2024-03-31T21:00:00Z", ["2024-03-30T22:00:00Z", "2024-03-31T20:59:59Z"],
-     ["2024-03-30T21:59:59Z", "2024-03-31T21:00:00Z"]),
-    ("2024-03-30", "2024-04-01", "2024-03-29T22:00:00Z", "2024-04-01T21:00:00Z",
-     ["2024-03-30T21:59:59Z", "2024-03-31T21:00:00Z"], []),
-])
+@pytest.mark.parametrize(
+    "since_day, until_day, first_utc, last_utc, inside, outside",
+    [
+        # a call of 2023 in UTC is 1 January in Kyiv
+        ("2024-01-01", "2024-01-01", "2023-12-31T22:00:00Z", "2024-01-01T22:00:00Z", ["2023-12-31T22:00:00Z"], []),
+        (
+            "2024-02-01",
+            "2024-02-01",
+            "2024-01-31T22:00:00Z",
+            "2024-02-01T22:00:00Z",
+            ["2024-01-31T22:00:00Z"],
+            ["2024-01-31T21:59:59Z"],
+        ),
+        # 21:00 UTC on 30 April is already 1 May in Kyiv (EEST, +03:00)
+        (
+            "2024-04-30",
+            "2024-04-30",
+            "2024-04-29T21:00:00Z",
+            "2024-04-30T21:00:00Z",
+            ["2024-04-30T20:59:59Z"],
+            ["2024-04-30T21:00:00Z"],
+        ),
+        (
+            "2024-03-31",
+            "2024-03-31",
+            "2024-03-30T22:00:00Z",
+            "2024-03-31T21:00:00Z",
+            ["2024-03-30T22:00:00Z", "2024-03-31T20:59:59Z"],
+            ["2024-03-30T21:59:59Z", "2024-03-31T21:00:00Z"],
+        ),
+        (
+            "2024-03-30",
+            "2024-04-01",
+            "2024-03-29T22:00:00Z",
+            "2024-04-01T21:00:00Z",
+            ["2024-03-30T21:59:59Z", "2024-03-31T21:00:00Z"],
+            [],
+        ),
+    ],
+)
 def test_ria_kyiv_days_at_their_midnight_edges(world, since_day, until_day, first_utc, last_utc, inside, outside):
     vendor = world.vendors["ria"]
     got = {r["call_id"]: r["date"] for r in ria(world, RIA_SECOND_API_KEY, RIA_SECOND_USER_ID, since_day, until_day)}
@@ -125,7 +163,8 @@ def test_ria_second_account_is_its_own(world):
     assert {r["call_id"] for r in second} == set(kyiv_days)
     # the older helper keeps its UTC days
     assert vendor.call_ids("2024-01-01", "2024-04-30", api_key=RIA_SECOND_API_KEY) == sorted(
-        vendor.expected(RIA_SECOND_API_KEY, "2024-01-01", "2024-05-01"))
+        vendor.expected(RIA_SECOND_API_KEY, "2024-01-01", "2024-05-01")
+    )
 
 
 def test_ria_quotas_are_per_key(world):
@@ -133,7 +172,9 @@ def test_ria_quotas_are_per_key(world):
     vendor.hourly_limit = 2
     for _ in range(2):
         ria(world, RIA_API_KEY, RIA_USER_ID, "2024-01-01", "2024-01-01")
-    status, body = get(f"{world.url('ria')}/auto/new/calls_stat?" + urlencode(
-        {"user_id": RIA_USER_ID, "from": "2024-01-01", "to": "2024-01-01", "api_key": RIA_API_KEY}))
+    status, body = get(
+        f"{world.url('ria')}/auto/new/calls_stat?"
+        + urlencode({"user_id": RIA_USER_ID, "from": "2024-01-01", "to": "2024-01-01", "api_key": RIA_API_KEY})
+    )
     assert status == 429 and body["error"]["code"] == "OVER_RATE_LIMIT"
     assert isinstance(ria(world, RIA_SECOND_API_KEY, RIA_SECOND_USER_ID, "2024-01-01", "2024-01-01"), list)

@@ -37,8 +37,12 @@ def test_the_second_account_has_its_own_calls(world_with):
     second = vendor.expected(CKCT_SECOND_API_KEY, "get")
     assert len(first) != len(second)
     # a key reads only its own account, and a user key is not a role key
-    assert get(f"{world.url('ckct')}/api/?json/v3/{CKCT_SECOND_API_KEY}/call/getByRole/0/2024-01-01/2024-01-31")[1][
-        "inbound"]["error"] == "User is not recognized"
+    assert (
+        get(f"{world.url('ckct')}/api/?json/v3/{CKCT_SECOND_API_KEY}/call/getByRole/0/2024-01-01/2024-01-31")[1]["inbound"][
+            "error"
+        ]
+        == "User is not recognized"
+    )
 
 
 @pytest.mark.parametrize("overlap", [True, False])
@@ -71,8 +75,9 @@ def test_the_default_account_keeps_its_rendering(world_with):
     assert record["timezoneOffset"] == "+0300"
 
 
-@pytest.mark.parametrize("form, second, default", [("utc", "+0700", "+0300"), ("server", "+0200", "+0300"),
-                                                    ("sample", "+0020", "+0030")])
+@pytest.mark.parametrize(
+    "form, second, default", [("utc", "+0700", "+0300"), ("server", "+0200", "+0300"), ("sample", "+0020", "+0030")]
+)
 def test_timezone_offset_forms(world_with, form, second, default):
     world = world_with(ckct_timezone_offset_form=form, **PLAIN)
     assert {r["timezoneOffset"] for r in ckct_records(world, CKCT_SECOND_API_KEY, "get", "2024-03-01", "2024-03-05")} == {second}
@@ -114,8 +119,9 @@ def test_doc_000s_time_start_is_the_server_zone_too(world_with):
     truth = world.vendors["ckct"].expected(CKCT_SECOND_API_KEY, "get")
     got = ckct_records(world, CKCT_SECOND_API_KEY, "get", "2024-02-15", "2024-02-15")
     assert got and all(r["timeStart"] == wall_clock(parse_utc(truth[ckct_id(r)]), SERVER) for r in got)
-    unix_world = world_with(ckct_page_length=1000, ckct_record_shapes="old", ckct_time_start_form="unix",
-                            optional_fields="present")
+    unix_world = world_with(
+        ckct_page_length=1000, ckct_record_shapes="old", ckct_time_start_form="unix", optional_fields="present"
+    )
     truth = unix_world.vendors["ckct"].expected(CKCT_SECOND_API_KEY, "get")
     got = ckct_records(unix_world, CKCT_SECOND_API_KEY, "get", "2024-02-15", "2024-02-15")
     assert got and all(r["timeStart"] == int(parse_utc(truth[ckct_id(r)]).timestamp()) for r in got)

@@ -20,8 +20,17 @@ def calls(world, user_id, date_from, date_till, **params):
     """Every row of get.calls_report for one window, paged 1000 at a time."""
     rows, offset = [], 0
     while True:
-        result = rpc_result(world, "get.calls_report", access_token=UIS_AGENT_TOKEN, user_id=user_id, date_from=date_from,
-                            date_till=date_till, offset=offset, limit=1000, **params)
+        result = rpc_result(
+            world,
+            "get.calls_report",
+            access_token=UIS_AGENT_TOKEN,
+            user_id=user_id,
+            date_from=date_from,
+            date_till=date_till,
+            offset=offset,
+            limit=1000,
+            **params,
+        )
         rows += result["data"]
         offset += 1000
         if offset >= result["metadata"]["total_items"]:
@@ -31,6 +40,7 @@ def calls(world, user_id, date_from, date_till, **params):
 
 # ---- get.customer_users ---------------------------------------------------------------------------
 
+
 def test_customer_users_lists_every_client_of_the_agent_forbidden_one_included(world):
     result = rpc_result(world, "get.customer_users", access_token=UIS_AGENT_TOKEN)
     assert result["metadata"]["total_items"] == 3
@@ -39,8 +49,12 @@ def test_customer_users_lists_every_client_of_the_agent_forbidden_one_included(w
     for client in UIS_CLIENTS:
         row = by_id[client["user_id"]]
         assert set(row) == {"id", "login", "name", "description", "customer_id"}
-        assert (row["login"], row["name"], row["description"], row["customer_id"]) == \
-            (client["login"], client["name"], client["description"], client["customer_id"])
+        assert (row["login"], row["name"], row["description"], row["customer_id"]) == (
+            client["login"],
+            client["name"],
+            client["description"],
+            client["customer_id"],
+        )
     assert result["metadata"]["limits"]["day_remaining"] == result["metadata"]["limits"]["day_limit"] - 1
 
 
@@ -55,18 +69,21 @@ def test_customer_users_pages_like_a_report(world):
     assert [row["id"] for row in two["data"]] == [FORBIDDEN, RIGA]
 
 
-@pytest.mark.parametrize("params, mnemonic, field", [
-    ({"limit": 10_001}, "invalid_parameter_value", "limit"),
-    ({"limit": 0}, "invalid_parameter_value", "limit"),
-    ({"offset": 100_001}, "invalid_parameter_value", "offset"),
-    ({"limit": "10"}, "data_type_error", "limit"),
-    ({"user_id": 310_001}, "unexpected_parameters", "user_id"),
-    ({"date_from": "2024-01-01 00:00:00"}, "unexpected_parameters", "date_from"),
-    ({"fields": ["id", "timezone"]}, "invalid_parameter_value", "fields"),
-    ({"sort": [{"field": "password", "order": "asc"}]}, "sort_prohibited", "sort"),
-    ({"filter": {"field": "password", "operator": "=", "value": 1}}, "filter_prohibited", "filter"),
-    ({"filter": {"field": "id", "operator": "~", "value": 1}}, "invalid_parameter_value", "filter"),
-])
+@pytest.mark.parametrize(
+    "params, mnemonic, field",
+    [
+        ({"limit": 10_001}, "invalid_parameter_value", "limit"),
+        ({"limit": 0}, "invalid_parameter_value", "limit"),
+        ({"offset": 100_001}, "invalid_parameter_value", "offset"),
+        ({"limit": "10"}, "data_type_error", "limit"),
+        ({"user_id": 310_001}, "unexpected_parameters", "user_id"),
+        ({"date_from": "2024-01-01 00:00:00"}, "unexpected_parameters", "date_from"),
+        ({"fields": ["id", "timezone"]}, "invalid_parameter_value", "fields"),
+        ({"sort": [{"field": "password", "order": "asc"}]}, "sort_prohibited", "sort"),
+        ({"filter": {"field": "password", "operator": "=", "value": 1}}, "filter_prohibited", "filter"),
+        ({"filter": {"field": "id", "operator": "~", "value": 1}}, "invalid_parameter_value", "filter"),
+    ],
+)
 def test_customer_users_refuses_what_a_report_refuses(world, params, mnemonic, field):
     error = rpc_error(world, "get.customer_users", access_token=UIS_AGENT_TOKEN, **params)
     assert (error["data"]["mnemonic"], error["data"]["field"]) == (mnemonic, field)
@@ -74,15 +91,30 @@ def test_customer_users_refuses_what_a_report_refuses(world, params, mnemonic, f
 
 
 def test_customer_users_fields_and_filter(world):
-    result = rpc_result(world, "get.customer_users", access_token=UIS_AGENT_TOKEN, fields=["id", "login"],
-                        filter={"field": "id", "operator": "in", "value": [YEKATERINBURG, FORBIDDEN]})
-    assert sorted(result["data"], key=lambda r: r["id"]) == [{"id": YEKATERINBURG, "login": "ural_motors"},
-                                                             {"id": FORBIDDEN, "login": "closed_shop"}]
+    result = rpc_result(
+        world,
+        "get.customer_users",
+        access_token=UIS_AGENT_TOKEN,
+        fields=["id", "login"],
+        filter={"field": "id", "operator": "in", "value": [YEKATERINBURG, FORBIDDEN]},
+    )
+    assert sorted(result["data"], key=lambda r: r["id"]) == [
+        {"id": YEKATERINBURG, "login": "ural_motors"},
+        {"id": FORBIDDEN, "login": "closed_shop"},
+    ]
     assert result["metadata"]["total_items"] == 2
-    grouped = rpc_result(world, "get.customer_users", access_token=UIS_AGENT_TOKEN, filter={
-        "filters": [{"field": "id", "operator": "!=", "value": RIGA},
-                    {"field": "login", "operator": "=", "value": "ural_motors"}],
-        "condition": "and"})
+    grouped = rpc_result(
+        world,
+        "get.customer_users",
+        access_token=UIS_AGENT_TOKEN,
+        filter={
+            "filters": [
+                {"field": "id", "operator": "!=", "value": RIGA},
+                {"field": "login", "operator": "=", "value": "ural_motors"},
+            ],
+            "condition": "and",
+        },
+    )
     assert [row["id"] for row in grouped["data"]] == [YEKATERINBURG]
 
 
@@ -94,6 +126,7 @@ def test_a_client_token_may_not_list_customer_users(world):
 
 
 # ---- get.account ----------------------------------------------------------------------------------
+
 
 def test_get_account_gives_each_clients_zone(world):
     for client in UIS_CLIENTS:
@@ -116,8 +149,9 @@ def test_the_default_account_has_the_seeds_zone_and_writes_its_times_in_it(world
     vendor = world.vendors["uis"]
     first_id, first_at = next(iter(vendor.expected("get.goals_report", "2024-01-01", "2024-01-02").items()))
     local = wall_clock(parse_utc(first_at), zone_of(zone))
-    result = rpc_result(world, "get.goals_report", access_token=UIS_ACCESS_TOKEN, date_from=local, date_till=local,
-                        fields=["id", "date_time"])
+    result = rpc_result(
+        world, "get.goals_report", access_token=UIS_ACCESS_TOKEN, date_from=local, date_till=local, fields=["id", "date_time"]
+    )
     assert [(row["id"], row["date_time"]) for row in result["data"]] == [(first_id, local)]
 
 
@@ -135,8 +169,11 @@ CLIENT_METHODS = sorted(m for m in V2_METHODS if m != "get.visitors_report") + [
 @pytest.mark.parametrize("method", CLIENT_METHODS)
 def test_every_client_method_of_a_forbidden_client_answers_forbidden(world, method):
     params = {"date_from": "2024-01-01 00:00:00", "date_till": "2024-01-31 23:59:59"} if method in DATED_METHODS else {}
-    params.update({"get.chat_messages_report": {"chat_id": 5_000_000}, "get.financial_summary_report": {"year": 2024, "month": 1}}
-                  .get(method, {}))
+    params.update(
+        {"get.chat_messages_report": {"chat_id": 5_000_000}, "get.financial_summary_report": {"year": 2024, "month": 1}}.get(
+            method, {}
+        )
+    )
     answer = rpc(world, method, access_token=UIS_AGENT_TOKEN, user_id=FORBIDDEN, **params)
     assert answer["error"]["data"]["mnemonic"] == "forbidden" and answer["error"]["data"]["value"] == FORBIDDEN
     assert answer["jsonrpc"] == "2.0" and answer["id"] == 7 and "result" not in answer
@@ -145,6 +182,7 @@ def test_every_client_method_of_a_forbidden_client_answers_forbidden(world, meth
 
 
 # ---- one budget per token -------------------------------------------------------------------------
+
 
 def test_every_client_of_an_agent_spends_one_budget(world):
     world.vendors["uis"].set_budget(UIS_AGENT_TOKEN, minute_limit=4, minute_seconds=3600)
@@ -163,14 +201,16 @@ def test_every_client_of_an_agent_spends_one_budget(world):
 
 # ---- each client's own data ---------------------------------------------------------------------
 
+
 def test_each_client_has_its_own_rows(world):
     vendor = world.vendors["uis"]
     window = {"date_from": "2024-01-10 00:00:00", "date_till": "2024-03-10 00:00:00"}
     totals = {}
     for user_id, token in ((None, UIS_ACCESS_TOKEN), (YEKATERINBURG, UIS_AGENT_TOKEN), (RIGA, UIS_AGENT_TOKEN)):
         extra = {} if user_id is None else {"user_id": user_id}
-        result = rpc_result(world, "get.goals_report", access_token=token, limit=10_000, fields=["id", "date_time"],
-                            **window, **extra)
+        result = rpc_result(
+            world, "get.goals_report", access_token=token, limit=10_000, fields=["id", "date_time"], **window, **extra
+        )
         totals[user_id] = result["metadata"]["total_items"]
         zone = vendor.client(user_id).zone
         since = dt.datetime.strptime(window["date_from"], FMT).replace(tzinfo=zone)
@@ -197,12 +237,14 @@ def test_an_agent_must_name_one_of_its_clients(world):
 
 # ---- zones: rendering and reading -------------------------------------------------------------------
 
+
 def test_yekaterinburg_days_begin_at_19_utc(world):
     vendor = world.vendors["uis"]
     rows = calls(world, YEKATERINBURG, "2024-02-01 00:00:00", "2024-02-01 23:59:59", fields=["id", "start_time"])
     truth = vendor.expected("get.calls_report", "2024-01-31T19:00:00Z", "2024-02-01T19:00:00Z", user_id=YEKATERINBURG)
     assert {row["id"]: row["start_time"] for row in rows} == {
-        key: wall_clock(parse_utc(at), zone_of("Asia/Yekaterinburg")) for key, at in truth.items()}
+        key: wall_clock(parse_utc(at), zone_of("Asia/Yekaterinburg")) for key, at in truth.items()
+    }
     assert "2024-01-31T19:00:00Z" in truth.values() and "2024-01-31T18:59:59Z" not in truth.values()
     assert "2024-02-01 00:00:00" in {row["start_time"] for row in rows}
 

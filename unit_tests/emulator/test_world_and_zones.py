@@ -33,8 +33,10 @@ def test_three_uis_clients_one_forbidden_one_with_daylight_saving(world):
 def test_accounts_blocks_and_secrets(world):
     for provider in ("callkeeper_calltracking", "callkeeper", "ria"):
         block = accounts_block(world, provider, names=("first", "second"))
-        assert block["accounts"] == [{"name": "first", **FIRST_ACCOUNTS[provider]},
-                                     {"name": "second", **SECOND_ACCOUNTS[provider]}]
+        assert block["accounts"] == [
+            {"name": "first", **FIRST_ACCOUNTS[provider]},
+            {"name": "second", **SECOND_ACCOUNTS[provider]},
+        ]
         assert "base_url" in block and not set(FIRST_ACCOUNTS[provider]) & set(block)
         config = world_config(world, [provider])
         config[provider] = block
@@ -52,18 +54,22 @@ def test_accounts_blocks_and_secrets(world):
 
 # ---- zone arithmetic ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("zone, local, repeated, instant", [
-    ("Europe/Riga", "2024-03-31 02:59:59", 0, "2024-03-31T00:59:59Z"),
-    ("Europe/Riga", "2024-03-31 03:00:00", 0, "2024-03-31T01:00:00Z"),  # skipped: the instant after the gap
-    ("Europe/Riga", "2024-03-31 03:59:59", 1, "2024-03-31T01:00:00Z"),
-    ("Europe/Riga", "2024-03-31 04:00:00", 0, "2024-03-31T01:00:00Z"),
-    ("Europe/Riga", "2024-10-27 03:30:00", 0, "2024-10-27T00:30:00Z"),  # repeated: the first, or the second
-    ("Europe/Riga", "2024-10-27 03:30:00", 1, "2024-10-27T01:30:00Z"),
-    ("Europe/Berlin", "2024-03-31 02:30:00", 0, "2024-03-31T01:00:00Z"),
-    ("Europe/Kyiv", "2024-03-31 03:15:00", 0, "2024-03-31T01:00:00Z"),
-    ("Asia/Yekaterinburg", "2024-02-01 00:00:00", 1, "2024-01-31T19:00:00Z"),
-    ("UTC", "2024-02-01 00:00:00", 0, "2024-02-01T00:00:00Z"),
-])
+
+@pytest.mark.parametrize(
+    "zone, local, repeated, instant",
+    [
+        ("Europe/Riga", "2024-03-31 02:59:59", 0, "2024-03-31T00:59:59Z"),
+        ("Europe/Riga", "2024-03-31 03:00:00", 0, "2024-03-31T01:00:00Z"),  # skipped: the instant after the gap
+        ("Europe/Riga", "2024-03-31 03:59:59", 1, "2024-03-31T01:00:00Z"),
+        ("Europe/Riga", "2024-03-31 04:00:00", 0, "2024-03-31T01:00:00Z"),
+        ("Europe/Riga", "2024-10-27 03:30:00", 0, "2024-10-27T00:30:00Z"),  # repeated: the first, or the second
+        ("Europe/Riga", "2024-10-27 03:30:00", 1, "2024-10-27T01:30:00Z"),
+        ("Europe/Berlin", "2024-03-31 02:30:00", 0, "2024-03-31T01:00:00Z"),
+        ("Europe/Kyiv", "2024-03-31 03:15:00", 0, "2024-03-31T01:00:00Z"),
+        ("Asia/Yekaterinburg", "2024-02-01 00:00:00", 1, "2024-01-31T19:00:00Z"),
+        ("UTC", "2024-02-01 00:00:00", 0, "2024-02-01T00:00:00Z"),
+    ],
+)
 def test_instant_of_a_wall_clock_time(zone, local, repeated, instant):
     assert iso_z(instant_of(dt.datetime.fromisoformat(local), zone_of(zone), repeated)) == instant
 

@@ -20,21 +20,30 @@ BASE = "https://ria.example/"
 
 def a_config(**block):
     """2024-01-01 .. 2024-01-10, with these settings of the `ria` block."""
-    return {"start_date": "2024-01-01", "end_date": "2024-01-10",
-            "ria": {"api_key": KEY, "user_id": USER_ID, "base_url": BASE, **block}}
+    return {
+        "start_date": "2024-01-01",
+        "end_date": "2024-01-10",
+        "ria": {"api_key": KEY, "user_id": USER_ID, "base_url": BASE, **block},
+    }
 
 
 def a_calls_stat_request(since, until) -> HttpRequest:
     """One window: `from` and `to` are whole days, both included."""
-    return HttpRequest(f"{BASE}auto/new/calls_stat",
-                       query_params={"user_id": USER_ID, "from": since, "to": until, "api_key": KEY})
+    return HttpRequest(
+        f"{BASE}auto/new/calls_stat", query_params={"user_id": USER_ID, "from": since, "to": until, "api_key": KEY}
+    )
 
 
 def a_call(call_id, date, status="ANSWER", **fields) -> RecordBuilder:
     """The document's first sample call with this id, date, status and these fields."""
-    call = (create_record_builder(template("ria_calls_stat"), RootPath(),
-                                  record_id_path=FieldPath("call_id"), record_cursor_path=FieldPath("date"))
-            .with_id(call_id).with_cursor(date).with_field(FieldPath("status"), status))
+    call = (
+        create_record_builder(
+            template("ria_calls_stat"), RootPath(), record_id_path=FieldPath("call_id"), record_cursor_path=FieldPath("date")
+        )
+        .with_id(call_id)
+        .with_cursor(date)
+        .with_field(FieldPath("status"), status)
+    )
     for name, value in fields.items():
         call.with_field(FieldPath(name), value)
     return call

@@ -17,34 +17,49 @@ class TestCallsStat(TestCase):
     def test_one_window_is_one_request_of_its_kyiv_days_and_a_day_more_at_each_end(self, http_mocker: HttpMocker):
         # 2024-01-01T00:00:00Z .. 2024-01-10T23:59:59Z is 02:00 on 1 January to 01:59:59 on 11 January in Kyiv (UTC+2).
         window = a_calls_stat_request("2023-12-31", "2024-01-12")
-        http_mocker.get(window, a_bare_array([
-            a_call(22300000, "2024-01-01T01:59:59", "ANSWER"),  # 23:59:59Z on 31 December: before start_date
-            a_call(22300001, "2024-01-01T02:00:05", "ANSWER", duration=41),
-            a_call(22300002, "2024-01-11T01:59:00", "NOANSWER", duration="12"),  # a number sent as text
-            a_call(22300003, "2024-01-11T02:00:00", "ANSWER"),  # 00:00:00Z on 11 January: after end_date
-        ]))
+        http_mocker.get(
+            window,
+            a_bare_array(
+                [
+                    a_call(22300000, "2024-01-01T01:59:59", "ANSWER"),  # 23:59:59Z on 31 December: before start_date
+                    a_call(22300001, "2024-01-01T02:00:05", "ANSWER", duration=41),
+                    a_call(22300002, "2024-01-11T01:59:00", "NOANSWER", duration="12"),  # a number sent as text
+                    a_call(22300003, "2024-01-11T02:00:00", "ANSWER"),  # 00:00:00Z on 11 January: after end_date
+                ]
+            ),
+        )
 
         output = read_stream(a_config(), STREAM)
 
         assert not output.errors
-        assert [(r.record.data["call_id"], r.record.data["date"], r.record.data["event_time_utc"], r.record.data["duration"])
-                for r in output.records] == [
+        assert [
+            (r.record.data["call_id"], r.record.data["date"], r.record.data["event_time_utc"], r.record.data["duration"])
+            for r in output.records
+        ] == [
             (22300001, "2024-01-01T02:00:05", "2024-01-01T00:00:05Z", 41),
             (22300002, "2024-01-11T01:59:00", "2024-01-10T23:59:00Z", 12),
         ]
         # The rest of each call is the document's first sample call, as sent.
         assert [(r.record.data["marka"], r.record.data["model_id"], r.record.data["waighting"]) for r in output.records] == [
-            ("Acura", 955, 11)] * 2
+            ("Acura", 955, 11)
+        ] * 2
         http_mocker.assert_number_of_calls(window, 1)
 
     @HttpMocker()
     def test_a_start_and_end_with_a_time_are_the_instants_they_say(self, http_mocker: HttpMocker):
         # 15:00Z on 3 January is 17:00 in Kyiv, 08:00Z on 4 January is 10:00.
         window = a_calls_stat_request("2024-01-02", "2024-01-05")
-        http_mocker.get(window, a_bare_array([
-            a_call(22300010, "2024-01-03T16:59:59"), a_call(22300011, "2024-01-03T17:00:00"),
-            a_call(22300012, "2024-01-04T10:00:00"), a_call(22300013, "2024-01-04T10:00:01"),
-        ]))
+        http_mocker.get(
+            window,
+            a_bare_array(
+                [
+                    a_call(22300010, "2024-01-03T16:59:59"),
+                    a_call(22300011, "2024-01-03T17:00:00"),
+                    a_call(22300012, "2024-01-04T10:00:00"),
+                    a_call(22300013, "2024-01-04T10:00:01"),
+                ]
+            ),
+        )
         config = {**a_config(), "start_date": "2024-01-03T15:00:00Z", "end_date": "2024-01-04T08:00:00Z"}
 
         output = read_stream(config, STREAM)

@@ -28,12 +28,18 @@ def _retriever():
 RETRIEVER = _retriever()
 SLICE = {"start_time": "2024-01-01", "end_time": "2024-01-31"}
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**62), max_value=2**62),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
-                    st.text(alphabet="ґєіїйцукенгшщзхъ🚗\u0000\u202e", max_size=20),
-                    st.sampled_from(["22300001", "0", "", "2024-01-05T10:00:00", "ANSWER", "1e3"]))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                      max_leaves=6)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**62), max_value=2**62),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    st.text(alphabet="ґєіїйцукенгшщзхъ🚗\u0000\u202e", max_size=20),
+    st.sampled_from(["22300001", "0", "", "2024-01-05T10:00:00", "ANSWER", "1e3"]),
+)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
+)
 calls = st.dictionaries(st.sampled_from(FIELDS + ["unexpected", "_invalid_fields"]), values, max_size=15)
 bodies = st.one_of(st.lists(calls, max_size=5), st.lists(values, max_size=4), calls, values)
 
@@ -48,8 +54,9 @@ def response_of(content: bytes) -> requests.Response:
 
 def handle(content: bytes, retriever=RETRIEVER):
     """The manifest's record selector (extractor + transformations) on a 200 body."""
-    records = retriever.record_selector.select_records(response=response_of(content), stream_state={}, records_schema=SCHEMA,
-                                                       stream_slice=SLICE)
+    records = retriever.record_selector.select_records(
+        response=response_of(content), stream_state={}, records_schema=SCHEMA, stream_slice=SLICE
+    )
     return [dict(record.data) for record in records]
 
 
@@ -77,8 +84,16 @@ def test_huge_and_unicode_strings_pass_through_untouched():
 
 
 def test_wrong_types_are_converted_or_set_aside_and_reported(caplog):
-    call = {"call_id": "22300001", "duration": "12", "price": "15000.5", "marka_id": None, "caller_phone": 380501234567,
-            "status": ["ANSWER"], "waighting": True, "date": "2024-01-05T10:00:00"}
+    call = {
+        "call_id": "22300001",
+        "duration": "12",
+        "price": "15000.5",
+        "marka_id": None,
+        "caller_phone": 380501234567,
+        "status": ["ANSWER"],
+        "waighting": True,
+        "date": "2024-01-05T10:00:00",
+    }
     with caplog.at_level("WARNING"):
         [out] = handle(json.dumps([call]).encode(), _retriever())  # a fresh guard: it reports each field once
     VALIDATOR.validate(out)

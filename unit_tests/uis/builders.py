@@ -34,17 +34,33 @@ def documented_fields(method):
 
 def a_report_request(method, date_from, date_till, offset, limit=10000) -> HttpRequest:
     """One page of a v2.0 report: the body is compared as JSON, whole."""
-    return HttpRequest(f"{BASE}/v2.0", body={
-        "jsonrpc": "2.0", "id": 1, "method": method,
-        "params": {"access_token": TOKEN, "fields": documented_fields(method), "offset": offset, "limit": limit,
-                   "date_from": date_from, "date_till": date_till}})
+    return HttpRequest(
+        f"{BASE}/v2.0",
+        body={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": method,
+            "params": {
+                "access_token": TOKEN,
+                "fields": documented_fields(method),
+                "offset": offset,
+                "limit": limit,
+                "date_from": date_from,
+                "date_till": date_till,
+            },
+        },
+    )
 
 
 def a_row(row_id, start_time, **fields) -> RecordBuilder:
     """A row of get.calls_report with this id, start time and these fields."""
-    row = (create_record_builder(template("uis_calls_report"), ROWS,
-                                 record_id_path=FieldPath("id"), record_cursor_path=FieldPath("start_time"))
-           .with_id(row_id).with_cursor(start_time))
+    row = (
+        create_record_builder(
+            template("uis_calls_report"), ROWS, record_id_path=FieldPath("id"), record_cursor_path=FieldPath("start_time")
+        )
+        .with_id(row_id)
+        .with_cursor(start_time)
+    )
     for name, value in fields.items():
         row.with_field(FieldPath(name), value)
     return row
@@ -67,4 +83,6 @@ def an_account_request(user_id=None) -> HttpRequest:
 
 
 def an_account(timezone) -> HttpResponse:
-    return HttpResponse(json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [{"app_id": 1, "name": "Shop", "timezone": timezone}]}}))
+    return HttpResponse(
+        json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [{"app_id": 1, "name": "Shop", "timezone": timezone}]}})
+    )

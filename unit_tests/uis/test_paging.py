@@ -30,14 +30,24 @@ class TestCallsReportPaging(TestCase):
 
         assert not output.errors
         assert [(r.record.data["id"], r.record.data["start_time"]) for r in output.records] == [
-            (1, "2024-01-02 10:00:00"), (2, "2024-01-03 10:00:00"), (3, "2024-01-09 10:00:00")]
+            (1, "2024-01-02 10:00:00"),
+            (2, "2024-01-03 10:00:00"),
+            (3, "2024-01-09 10:00:00"),
+        ]
         assert [r.record.data["talk_duration"] for r in output.records] == [57, 57, 12]  # the template's, then this row's
         assert {(r.record.data["finish_reason"], r.record.data["direction"]) for r in output.records} == {
-            ("success_finish", "in")}
-        assert [(r.record.data["event_time_utc"], r.record.data.get("user_id")) for r in output.records] == [  # (HttpMocker reads drop nulls)
-            ("2024-01-02T07:00:00Z", None), ("2024-01-03T07:00:00Z", None), ("2024-01-09T07:00:00Z", None)]
+            ("success_finish", "in")
+        }
+        assert [
+            (r.record.data["event_time_utc"], r.record.data.get("user_id")) for r in output.records
+        ] == [  # (HttpMocker reads drop nulls)
+            ("2024-01-02T07:00:00Z", None),
+            ("2024-01-03T07:00:00Z", None),
+            ("2024-01-09T07:00:00Z", None),
+        ]
         assert "UIS: stream uis_calls, window 2024-01-01 00:00:00 to 2024-01-10 23:59:59 UTC: 3 rows, API total 3." in [
-            m.log.message for m in output.logs]
+            m.log.message for m in output.logs
+        ]
         http_mocker.assert_number_of_calls(first, 1)
         http_mocker.assert_number_of_calls(second, 1)  # and no third request: total_items said the window was done
         http_mocker.assert_number_of_calls(zone, 1)  # the zone is asked once

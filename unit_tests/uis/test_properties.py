@@ -11,28 +11,36 @@ from pathlib import Path
 import jsonschema
 import pytest
 import requests
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from airbyte_cdk.sources.types import StreamSlice
 
 from source_calltracking.components.shared import SchemaTypeGuard
 from source_calltracking.components.uis import UisLedgerFilter, UisOffsetPages, UisRecordExtractor
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-STREAMS = {"uis_calls": "get.calls_report", "uis_communications": "get.communications_report",
-           "uis_chat_messages": "get.chat_messages_report", "uis_financial_summary": "get.financial_summary_report"}
+STREAMS = {
+    "uis_calls": "get.calls_report",
+    "uis_communications": "get.communications_report",
+    "uis_chat_messages": "get.chat_messages_report",
+    "uis_financial_summary": "get.financial_summary_report",
+}
 VALIDATORS = {s: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{s}.json").read_text())) for s in STREAMS}
 FIELDS = {s: sorted(v.schema["properties"]) for s, v in VALIDATORS.items()}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**63), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e\ufeff", max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e\ufeff", max_size=20),
     st.sampled_from(["2024-01-02 03:04:05", "2024-01-02T03:04:05Z", "", "null", "1e400", "9" * 40]),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                      max_leaves=8)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8
+)
 
 
 def rows_of(stream):
@@ -47,10 +55,22 @@ def results(stream):
 
 
 def bodies(stream):
-    error = st.fixed_dictionaries({"code": values, "message": values},
-                                  optional={"data": st.one_of(values, st.fixed_dictionaries({"mnemonic": st.one_of(
-                                      st.sampled_from(["method_not_found", "limit_exceeded", "internal_error", "access_token_expired"]),
-                                      values)}))})
+    error = st.fixed_dictionaries(
+        {"code": values, "message": values},
+        optional={
+            "data": st.one_of(
+                values,
+                st.fixed_dictionaries(
+                    {
+                        "mnemonic": st.one_of(
+                            st.sampled_from(["method_not_found", "limit_exceeded", "internal_error", "access_token_expired"]),
+                            values,
+                        )
+                    }
+                ),
+            )
+        },
+    )
     return st.one_of(
         st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": values, "result": results(stream)}),
         st.fixed_dictionaries({"jsonrpc": st.just("2.0"), "id": values, "error": error}),
@@ -122,8 +142,17 @@ def test_huge_strings_survive_whole(rows, size):
 
 
 def test_rows_of_wrong_types_are_converted_or_set_aside_and_reported(caplog):
-    row = {"id": "123", "start_time": 1704164645, "talk_duration": "42", "is_lost": "no", "tags": "vip",
-           "visitor_id": 12.5, "contact_full_name": 79990000001, "employees": None, "attributes": {"x": 1}}
+    row = {
+        "id": "123",
+        "start_time": 1704164645,
+        "talk_duration": "42",
+        "is_lost": "no",
+        "tags": "vip",
+        "visitor_id": 12.5,
+        "contact_full_name": 79990000001,
+        "employees": None,
+        "attributes": {"x": 1},
+    }
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [row], "metadata": {"total_items": 1}}}).encode()
     with caplog.at_level("WARNING"):
         [out], offset = handle("uis_calls", body)
@@ -137,22 +166,29 @@ def test_rows_of_wrong_types_are_converted_or_set_aside_and_reported(caplog):
     assert len(warnings) == 4 and warnings[0].startswith("UIS: stream uis_calls: the API sent a str for `is_lost`")
 
 
-@pytest.mark.parametrize("result, message", [
-    ({"data": {"id": 1}, "metadata": {"total_items": 1}}, "got a dict"),
-    ({"data": "rows"}, "got a str"),
-    ({"data": [{"id": 1}, None]}, "got a list with a NoneType among its rows"),
-    ({"metadata": {"total_items": 3}}, "got null"),
-])
+@pytest.mark.parametrize(
+    "result, message",
+    [
+        ({"data": {"id": 1}, "metadata": {"total_items": 1}}, "got a dict"),
+        ({"data": "rows"}, "got a str"),
+        ({"data": [{"id": 1}, None]}, "got a list with a NoneType among its rows"),
+        ({"metadata": {"total_items": 3}}, "got null"),
+    ],
+)
 def test_a_result_without_a_list_of_rows_is_a_clear_error(result, message):
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}).encode()
     with pytest.raises(AirbyteTracedException) as raised:
         handle("uis_calls", body)
-    assert raised.value.message.startswith("UIS: the API answered get.calls_report with a result whose `data` is not a list of rows")
+    assert raised.value.message.startswith(
+        "UIS: the API answered get.calls_report with a result whose `data` is not a list of rows"
+    )
     assert message in raised.value.message
 
 
 def test_empty_rows_are_dropped_and_an_empty_result_is_no_rows():
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"data": [{}, {"id": 5}, {}], "metadata": {"total_items": 3}}}).encode()
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "result": {"data": [{}, {"id": 5}, {}], "metadata": {"total_items": 3}}}
+    ).encode()
     assert handle("uis_calls", body)[0] == [{"id": 5, "_invalid_fields": None}]
     assert handle("uis_calls", json.dumps({"result": {"data": None, "metadata": {"total_items": 0}}}).encode()) == ([], None)
     assert handle("uis_calls", json.dumps({"result": {}}).encode()) == ([], None)
