@@ -4,6 +4,8 @@ before the first report) failing for good or missing from the host; the emulator
 API refuses."""
 
 import datetime as dt
+import sys
+import time
 
 import pytest
 
@@ -50,6 +52,35 @@ def test_a_rejected_request_is_a_system_error_with_mnemonic_and_field(emulator, 
     assert stream_error.message == expected
     assert stream_error.failure_type.value == final.failure_type.value == "system_error"
     assert final.message == f"The sync did not finish. {expected[:-1]} (stream uis_calls)."
+
+
+def test_get_account_answered_429_waits_the_retry_after_the_server_sends(emulator, monkeypatch):
+    """get.account's own retry loop obeys `Retry-After` as the streams' requesters do (before, it
+    waited its exponential backoff, here 0.1 s then 0.2 s, and asked again too early)."""
+    from source_calltracking.components import uis_directory
+
+    waits, real_sleep = [], time.sleep
+
+    def sleep(seconds):  # record the directory's retry waits only; every other sleep stays real
+        (waits.append if sys._getframe(1).f_code is uis_directory.UisDirectory._call.__code__ else real_sleep)(seconds)
+
+    monkeypatch.setattr(uis_directory.time, "sleep", sleep)
+    emulator.faults.add(
+        Fault(
+            "uis",
+            "response",
+            times=2,
+            match=lambda request: method_of(request) == "get.account",
+            response=Response(429, b"{}", headers={"Retry-After": "3"}),
+        )
+    )
+    output = run_read(uis_config(emulator, end_date="2024-02-29", retry_backoff_seconds=0.1), ["uis_goals"])
+    assert not output.errors, error_messages(output)
+    assert waits == [3.0, 3.0], waits
+    assert len([r for r in emulator.requests_to("uis") if method_of(r) == "get.account"]) == 3
+    assert sorted(r.record.data["id"] for r in output.records) == uis(emulator).ids(
+        "get.goals_report", START_DATE, "2024-02-29T23:59:59"
+    )
 
 
 def test_get_account_failing_on_every_attempt_is_a_transient_error_that_names_it(emulator):

@@ -8,7 +8,8 @@ zone, in which the reports' times and `date_from`/`date_till` are read.
 
 These few calls are not streams: they are made before a stream can ask its first window, so they
 go straight to the API with a small retry loop of their own (limit_exceeded waits `minute_reset`,
-internal_error, HTTP 5xx and network errors are retried), and their errors are said in the words of
+a 429 or 5xx waits its `Retry-After` when it has one, internal_error, HTTP 5xx and network errors
+are retried), and their errors are said in the words of
 the UIS message table (uis.py).
 
 They spend the token's budget like any other call: the Data API document's limits ("the number of
@@ -229,6 +230,7 @@ class UisDirectory:
                         if answer is not None or response.status_code != 200
                         else "a body that is not JSON"
                     )
+                    wait = retry_after_seconds(response, default=wait)
                 elif isinstance(answer.get("result"), dict):
                     wait_when_the_minute_is_spent(answer, self._config)
                     return answer["result"]
@@ -260,6 +262,16 @@ class UisDirectory:
 
 
 MAX_WAIT_SECONDS = 120
+
+
+def retry_after_seconds(response: requests.Response, default: float) -> float:
+    """The wait a server asks for in `Retry-After` (seconds, as the reports' requester reads it, at
+    most MAX_WAIT_SECONDS), else `default`: the same rule for these calls as for every stream."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return default
+    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
 
 
 def wait_when_the_minute_is_spent(body: Any, config: Mapping[str, Any]) -> None:
