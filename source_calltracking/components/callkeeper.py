@@ -17,7 +17,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from source_calltracking.components import callkeeper_statuses
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
 from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions
-from source_calltracking.components.windows import wall_clock, window_bounds
+from source_calltracking.components.windows import wall_clock
 
 
 @dataclass
@@ -54,23 +54,13 @@ class CallkeeperWindowRequester(RequesterWithOptions):
     whatever the server's reading.
     """
 
-    def get_request_params(
-        self,
-        *,
-        stream_state: StreamState | None = None,
-        stream_slice: StreamSlice | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> MutableMapping[str, Any]:
-        params = dict(
-            super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
-        )
-        window = window_bounds(stream_slice)
-        if window is not None:
-            zone = time_zone(self.config_for(stream_slice))
-            params["date[from]"] = wall_clock(window[0] - dt.timedelta(seconds=1), zone, earlier=True)
-            params["date[to]"] = wall_clock(window[1] + dt.timedelta(seconds=1), zone, earlier=False)
-            params["time_zone"] = zone.key
-        return params
+    def window_params(self, first: dt.datetime, last: dt.datetime, config: Config) -> Mapping[str, Any]:
+        zone = time_zone(config)
+        return {
+            "date[from]": wall_clock(first - dt.timedelta(seconds=1), zone, earlier=True),
+            "date[to]": wall_clock(last + dt.timedelta(seconds=1), zone, earlier=False),
+            "time_zone": zone.key,
+        }
 
 
 def time_zone(config: Mapping[str, Any]) -> ZoneInfo:

@@ -15,12 +15,11 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategy import BackoffStrategy
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.components.answers import Answer, ParsedResponse, json_body, released, spooled_records
 from source_calltracking.components.shared import ParsedOnceErrorHandler, RequesterWithOptions, is_object
-from source_calltracking.components.windows import window_bounds
 
 QUOTA_CODE = "OVER_RATE_LIMIT"
 DEFAULT_TIME_ZONE = "Europe/Kyiv"  # the zone of `date` and of the `from`/`to` days: see RiaRequester
@@ -56,22 +55,12 @@ class RiaRequester(RequesterWithOptions):
     of the window itself by `event_time_utc`. Still one request per window: the quota is tight.
     """
 
-    def get_request_params(
-        self,
-        *,
-        stream_state: StreamState | None = None,
-        stream_slice: StreamSlice | None = None,
-        next_page_token: Mapping[str, Any] | None = None,
-    ) -> MutableMapping[str, Any]:
-        params = dict(
-            super().get_request_params(stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token)
-        )
-        window = window_bounds(stream_slice)
-        if window is not None:
-            zone = ZoneInfo((self.config_for(stream_slice).get("ria") or {}).get("time_zone") or DEFAULT_TIME_ZONE)
-            params["from"] = (window[0].astimezone(zone).date() - dt.timedelta(days=1)).isoformat()
-            params["to"] = (window[1].astimezone(zone).date() + dt.timedelta(days=1)).isoformat()
-        return params
+    def window_params(self, first: dt.datetime, last: dt.datetime, config: Config) -> Mapping[str, Any]:
+        zone = ZoneInfo((config.get("ria") or {}).get("time_zone") or DEFAULT_TIME_ZONE)
+        return {
+            "from": (first.astimezone(zone).date() - dt.timedelta(days=1)).isoformat(),
+            "to": (last.astimezone(zone).date() + dt.timedelta(days=1)).isoformat(),
+        }
 
 
 @dataclass

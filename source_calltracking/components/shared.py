@@ -3,6 +3,7 @@ base for requests the manifest language cannot build, and the schema type guard.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import pkgutil
 import re
@@ -133,9 +134,18 @@ class RequesterWithOptions(HttpRequester):
         stream_slice: StreamSlice | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> MutableMapping[str, Any]:
-        return self._options_for(stream_slice).get_request_params(
+        params = self._options_for(stream_slice).get_request_params(
             stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
+        window = window_bounds(stream_slice)
+        if window is None:
+            return params
+        return {**params, **self.window_params(window[0], window[1], self.config_for(stream_slice))}
+
+    def window_params(self, first: dt.datetime, last: dt.datetime, config: Config) -> Mapping[str, Any]:
+        """The query parameters a provider asks a date window with (its first and last second, UTC),
+        in the config of the slice's account; none here (the manifest's `request_parameters` say it)."""
+        return {}
 
     def get_request_body_json(
         self,
