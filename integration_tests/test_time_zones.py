@@ -15,6 +15,7 @@ import datetime as dt
 
 import pytest
 
+from integration_tests.helpers import Read, sent_without_time
 from testkit.connector import records_by_stream, run_read
 from testkit.emulator.world import (
     CALLKEEPER_SECOND_API_KEY,
@@ -105,27 +106,6 @@ SPLITS = {
 }
 
 
-class Read(dict):
-    """{id: event_time_utc} of a stream's records; equal to a truth {id: UTC instant} when the ids are the
-    same and each record's `event_time_utc` is its true instant. A ckct.ru call sent without a time (doc
-    000's `timeStart` may be null or missing: the seed decides) is dated by the start of the window it was
-    read in (README), which is before its true instant; such calls are left out of `timed`."""
-
-    def __init__(self):
-        super().__init__()
-        self.untimed = set()
-
-    def __eq__(self, truth):
-        if set(self) != set(truth):
-            return False
-        return all(self[i] == truth[i] if i not in self.untimed else self[i] <= truth[i] for i in truth)
-
-    __hash__ = None
-
-    def timed(self):
-        return {v for i, v in self.items() if i not in self.untimed}
-
-
 def read_ids(output, stream, id_field):
     """The `Read` of a stream, asserting no id came twice."""
     found = Read()
@@ -133,7 +113,7 @@ def read_ids(output, stream, id_field):
         key = int(record[id_field]) if id_field == "id" else record[id_field]
         assert key not in found, f"{stream}: {key} came twice"
         found[key] = record["event_time_utc"]
-        if id_field == "record_id" and record.get("callTime") is None and record.get("timeStart") is None:
+        if id_field == "record_id" and sent_without_time(record):
             found.untimed.add(key)
     return found
 

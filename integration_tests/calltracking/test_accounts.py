@@ -7,6 +7,7 @@ whose server renders `callTime` in Asia/Yekaterinburg, so its block sets that `t
 import datetime as dt
 
 from integration_tests.calltracking.helpers import ckct
+from integration_tests.helpers import Read, sent_without_time
 from testkit.connector import (
     connection_status,
     error_messages,
@@ -53,32 +54,14 @@ def truth(emulator, stream, name, since=START_DATE, until=UNTIL):
     return ckct(emulator).expected(KEYS[name], METHODS[stream], since, until)
 
 
-class Calls(dict):
-    """{record_id: event_time_utc} of one account's records; equal to a truth {id: UTC instant} when the ids
-    are the same and each call's `event_time_utc` is its true instant. A call the API sent without a time
-    (doc 000's `timeStart` may be null or missing: the seed decides) is dated by the start of the window it
-    was read in (README), which is before its true instant."""
-
-    def __init__(self):
-        super().__init__()
-        self.untimed = set()
-
-    def __eq__(self, truth):
-        if set(self) != set(truth):
-            return False
-        return all(self[i] == truth[i] if i not in self.untimed else self[i] <= truth[i] for i in truth)
-
-    __hash__ = None
-
-
 def read_per_account(output, stream):
-    """{account: Calls} of a stream, asserting no call came twice for one account."""
+    """{account: Read} of a stream, asserting no call came twice for one account."""
     found = {}
     for record in records_by_stream(output).get(stream, []):
-        calls = found.setdefault(record["account"], Calls())
+        calls = found.setdefault(record["account"], Read())
         assert record["record_id"] not in calls, f"{stream}: {record['record_id']} of «{record['account']}» came twice"
         calls[record["record_id"]] = record["event_time_utc"]
-        if record.get("callTime") is None and record.get("timeStart") is None:
+        if sent_without_time(record):
             calls.untimed.add(record["record_id"])
     return found
 
