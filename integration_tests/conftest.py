@@ -6,6 +6,9 @@ from testkit.emulator.variation import session_variation
 from testkit.emulator.world import build_world, world_config
 from testkit.retry_waits import retry_waits  # noqa: F401  (a fixture for every test here)
 
+# The shared bodies of the accounts tests assert as the test modules do, with pytest's messages.
+pytest.register_assert_rewrite("integration_tests.accounts_helpers")
+
 
 @pytest.fixture
 def emulator():

@@ -1,6 +1,8 @@
 """Helpers that the tests of more than one provider share: where the schemas are, the log lines a
-sync printed, and a sync through the real CLI that is killed and resumed (the `test_interrupted`
-modules of the provider folders and test_interrupted_sync.py)."""
+sync printed, a sync through the real CLI that is killed and resumed (the `test_interrupted`
+modules of the provider folders and test_interrupted_sync.py), and the records of a stream compared
+with the emulator's truth (`Read`: calltracking/test_accounts.py, test_state_migration.py,
+test_time_zones.py)."""
 
 import json
 import os
@@ -15,6 +17,33 @@ from testkit.connector import catalog_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
+
+
+class Read(dict):
+    """{key: event_time_utc} of a stream's records; equal to a truth {key: UTC instant} when the keys are the
+    same and each record's `event_time_utc` is its true instant. A ckct.ru call sent without a time (doc
+    000's `timeStart` may be null or missing: the seed decides; `sent_without_time`) is dated by the start of
+    the window it was read in (README), which is before its true instant: its key goes in `untimed`, where
+    `event_time_utc` must be at most the true instant; such calls are left out of `timed`."""
+
+    def __init__(self):
+        super().__init__()
+        self.untimed = set()
+
+    def __eq__(self, truth):
+        if set(self) != set(truth):
+            return False
+        return all(self[i] == truth[i] if i not in self.untimed else self[i] <= truth[i] for i in truth)
+
+    __hash__ = None
+
+    def timed(self):
+        return {v for i, v in self.items() if i not in self.untimed}
+
+
+def sent_without_time(record):
+    """Whether a ckct.ru call came without a time (neither `callTime` nor `timeStart`); see `Read`."""
+    return record.get("callTime") is None and record.get("timeStart") is None
 
 
 def logs(output, text):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from airbyte_cdk.models import AirbyteStateMessageSerializer
 
+from integration_tests.helpers import Read, sent_without_time
 from testkit.connector import error_messages, final_state, records_by_stream, run_read
 from testkit.emulator.world import CALLKEEPER_API_KEY, CALLKEEPER_STATUSES, CKCT_API_KEY, RIA_API_KEY, build_world, world_config
 
@@ -78,31 +79,13 @@ def migrated_sync():
         yield emulator, output
 
 
-class Read(dict):
-    """{key: event_time_utc} of a stream's records; equal to a truth {key: UTC instant} when the keys are the
-    same and each record's `event_time_utc` is its true instant. A ckct.ru call sent without a time (doc
-    000's `timeStart` may be null or missing: the seed decides) is dated by the start of the window it was
-    read in (README), which is before its true instant."""
-
-    def __init__(self):
-        super().__init__()
-        self.untimed = set()
-
-    def __eq__(self, truth):
-        if set(self) != set(truth):
-            return False
-        return all(self[i] == truth[i] if i not in self.untimed else self[i] <= truth[i] for i in truth)
-
-    __hash__ = None
-
-
 def read(output, stream, key):
     found = Read()
     for record in records_by_stream(output).get(stream, []):
         value = key(record)
         assert value not in found, f"{stream}: {value} came twice"
         found[value] = record.get("event_time_utc")
-        if "record_id" in record and record.get("callTime") is None and record.get("timeStart") is None:
+        if "record_id" in record and sent_without_time(record):
             found.untimed.add(value)
     return found
 

@@ -15,6 +15,7 @@ import datetime as dt
 
 import pytest
 
+from integration_tests.helpers import Read, sent_without_time
 from testkit.connector import records_by_stream, run_read
 from testkit.emulator.world import (
     CALLKEEPER_SECOND_API_KEY,
@@ -45,29 +46,22 @@ CALLKEEPER_METHODS = {
 }
 
 
-def ckct_config(emulator, start=START_DATE, end=END_DATE):
-    block = {
-        **provider_block(emulator, "callkeeper_calltracking"),
+# The second account of each provider, and the zone its block says.
+SECOND_ACCOUNTS = {
+    "callkeeper_calltracking": {
         "api_key": CKCT_SECOND_API_KEY,
         "role_api_key": CKCT_SECOND_ROLE_KEY,
         "time_zone": CKCT_SECOND_SERVER_ZONE,
-    }
-    return {"start_date": start, "end_date": end, "lookback_window_days": 1, "callkeeper_calltracking": block}
+    },
+    "callkeeper": {"api_key": CALLKEEPER_SECOND_API_KEY, "time_zone": "Asia/Yekaterinburg"},
+    "ria": {"api_key": RIA_SECOND_API_KEY, "user_id": RIA_SECOND_USER_ID, "time_zone": RIA_ZONE},
+}
 
 
-def callkeeper_config(emulator, start=START_DATE, end=END_DATE):
-    block = {**provider_block(emulator, "callkeeper"), "api_key": CALLKEEPER_SECOND_API_KEY, "time_zone": "Asia/Yekaterinburg"}
-    return {"start_date": start, "end_date": end, "lookback_window_days": 1, "callkeeper": block}
-
-
-def ria_config(emulator, start=START_DATE, end=END_DATE):
-    block = {
-        **provider_block(emulator, "ria"),
-        "api_key": RIA_SECOND_API_KEY,
-        "user_id": RIA_SECOND_USER_ID,
-        "time_zone": RIA_ZONE,
-    }
-    return {"start_date": start, "end_date": end, "lookback_window_days": 1, "ria": block}
+def second_account_config(emulator, provider, start=START_DATE, end=END_DATE):
+    """A config of `provider` alone, read with its second account (`SECOND_ACCOUNTS`)."""
+    block = {**provider_block(emulator, provider), **SECOND_ACCOUNTS[provider]}
+    return {"start_date": start, "end_date": end, "lookback_window_days": 1, provider: block}
 
 
 def ckct_truth(emulator, stream, since=START_DATE, until=UNTIL):
@@ -85,9 +79,9 @@ def ria_truth(emulator, stream, since=START_DATE, until=UNTIL):
 EDGELESS = {"calltracking_calls_by_role", "callkeeper_tap2calls"}  # timelines the world gives no edge calls
 ID_FIELD = {"callkeeper_calltracking": "record_id", "callkeeper": "id", "ria": "call_id"}
 PROVIDERS = {
-    "callkeeper_calltracking": (ckct_config, ckct_truth, list(CKCT_METHODS), CKCT_SECOND_EDGES),
-    "callkeeper": (callkeeper_config, callkeeper_truth, list(CALLKEEPER_METHODS), CALLKEEPER_SECOND_EDGES),
-    "ria": (ria_config, ria_truth, ["ria_calls"], RIA_SECOND_EDGES),
+    "callkeeper_calltracking": (ckct_truth, list(CKCT_METHODS), CKCT_SECOND_EDGES),
+    "callkeeper": (callkeeper_truth, list(CALLKEEPER_METHODS), CALLKEEPER_SECOND_EDGES),
+    "ria": (ria_truth, ["ria_calls"], RIA_SECOND_EDGES),
 }
 # (the last second of the first sync, the first moment of the second): each a pair of edge instants.
 SPLITS = {
@@ -105,27 +99,6 @@ SPLITS = {
 }
 
 
-class Read(dict):
-    """{id: event_time_utc} of a stream's records; equal to a truth {id: UTC instant} when the ids are the
-    same and each record's `event_time_utc` is its true instant. A ckct.ru call sent without a time (doc
-    000's `timeStart` may be null or missing: the seed decides) is dated by the start of the window it was
-    read in (README), which is before its true instant; such calls are left out of `timed`."""
-
-    def __init__(self):
-        super().__init__()
-        self.untimed = set()
-
-    def __eq__(self, truth):
-        if set(self) != set(truth):
-            return False
-        return all(self[i] == truth[i] if i not in self.untimed else self[i] <= truth[i] for i in truth)
-
-    __hash__ = None
-
-    def timed(self):
-        return {v for i, v in self.items() if i not in self.untimed}
-
-
 def read_ids(output, stream, id_field):
     """The `Read` of a stream, asserting no id came twice."""
     found = Read()
@@ -133,7 +106,7 @@ def read_ids(output, stream, id_field):
         key = int(record[id_field]) if id_field == "id" else record[id_field]
         assert key not in found, f"{stream}: {key} came twice"
         found[key] = record["event_time_utc"]
-        if id_field == "record_id" and record.get("callTime") is None and record.get("timeStart") is None:
+        if id_field == "record_id" and sent_without_time(record):
             found.untimed.add(key)
     return found
 
@@ -145,8 +118,8 @@ def plus_second(utc_z):
 
 @pytest.mark.parametrize("provider", list(PROVIDERS))
 def test_event_time_utc_is_the_true_instant_of_every_record_edges_included(emulator, provider):
-    make_config, truth, streams, edges = PROVIDERS[provider]
-    output = run_read(make_config(emulator), streams)
+    truth, streams, edges = PROVIDERS[provider]
+    output = run_read(second_account_config(emulator, provider), streams)
     assert not output.errors
     inside = {e for e in edges if START_DATE + "T00:00:00Z" <= e < UNTIL}
     assert inside
@@ -167,11 +140,11 @@ def test_event_time_utc_is_the_true_instant_of_every_record_edges_included(emula
     ids=lambda value: value if isinstance(value, str) else value[1],
 )
 def test_a_range_split_at_an_edge_gives_every_record_once(emulator, provider, split):
-    make_config, truth, streams, edges = PROVIDERS[provider]
+    truth, streams, edges = PROVIDERS[provider]
     last, first = split
     assert last in edges and first in edges and plus_second(last) == first
-    before = run_read(make_config(emulator, end=last), streams)
-    after = run_read(make_config(emulator, start=first), streams)
+    before = run_read(second_account_config(emulator, provider, end=last), streams)
+    after = run_read(second_account_config(emulator, provider, start=first), streams)
     assert not before.errors and not after.errors
     for stream in streams:
         got_before = read_ids(before, stream, ID_FIELD[provider])
@@ -190,9 +163,9 @@ def test_a_range_split_at_an_edge_gives_every_record_once(emulator, provider, sp
 
 def test_a_ria_sync_ending_on_utc_days_around_the_dst_change_reads_each_day_once(emulator):
     """end_date as dates (whole UTC days) next to Kyiv's short day: 30 March, then 31 March onwards."""
-    make_config, truth, streams, _ = PROVIDERS["ria"]
-    before = read_ids(run_read(make_config(emulator, end="2024-03-30"), streams), "ria_calls", "call_id")
-    after = read_ids(run_read(make_config(emulator, start="2024-03-31"), streams), "ria_calls", "call_id")
+    truth, streams, _ = PROVIDERS["ria"]
+    before = read_ids(run_read(second_account_config(emulator, "ria", end="2024-03-30"), streams), "ria_calls", "call_id")
+    after = read_ids(run_read(second_account_config(emulator, "ria", start="2024-03-31"), streams), "ria_calls", "call_id")
     assert before == truth(emulator, "ria_calls", until="2024-03-31T00:00:00Z")
     assert after == truth(emulator, "ria_calls", since="2024-03-31T00:00:00Z")
     assert {"2024-03-30T21:59:59Z", "2024-03-30T22:00:00Z"} <= set(before.values())
