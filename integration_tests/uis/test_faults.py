@@ -113,6 +113,26 @@ def _error_body(mnemonic, message, code, metadata=None):
     return Response.json({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": message, "data": data}})
 
 
+def _minute_limit_exceeded():
+    """limit_exceeded as the API sends it when the minute's budget is spent: with `error.data.metadata.limits`,
+    the minute resetting now (`minute_reset` 0)."""
+    return _error_body(
+        "limit_exceeded",
+        "The limit of requests has been exceeded",
+        -32029,
+        {
+            "limits": {
+                "day_limit": 10000,
+                "day_remaining": 9000,
+                "day_reset": 3600,
+                "minute_limit": 10,
+                "minute_remaining": 0,
+                "minute_reset": 0,
+            }
+        },
+    )
+
+
 TRANSIENT = {
     # HTTP-level faults (name -> Fault without vendor match; `times` = extra requests expected)
     "429 without Retry-After": lambda: Fault(
@@ -139,21 +159,7 @@ TRANSIENT = {
         "uis",
         "response",
         times=1,
-        response=_error_body(
-            "limit_exceeded",
-            "The limit of requests has been exceeded",
-            -32029,
-            {
-                "limits": {
-                    "day_limit": 10000,
-                    "day_remaining": 9000,
-                    "day_reset": 3600,
-                    "minute_limit": 10,
-                    "minute_remaining": 0,
-                    "minute_reset": 0,
-                }
-            },
-        ),
+        response=_minute_limit_exceeded(),
     ),
     "limit_exceeded without metadata": lambda: Fault(
         "uis", "response", times=2, response=_error_body("limit_exceeded", "The limit of requests has been exceeded", -32029)
@@ -263,21 +269,7 @@ PERSISTENT = {
             "uis",
             "response",
             times=-1,
-            response=_error_body(
-                "limit_exceeded",
-                "The limit of requests has been exceeded",
-                -32029,
-                {
-                    "limits": {
-                        "day_limit": 10000,
-                        "day_remaining": 9000,
-                        "day_reset": 3600,
-                        "minute_limit": 10,
-                        "minute_remaining": 0,
-                        "minute_reset": 0,
-                    }
-                },
-            ),
+            response=_minute_limit_exceeded(),
         ),
         "UIS: the Data API's per-minute request limit was reached (limit_exceeded).",
         "system_error",
