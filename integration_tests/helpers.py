@@ -1,6 +1,6 @@
 """Helpers that the tests of more than one provider share: where the schemas are, the log lines a
-sync printed, and a sync through the real CLI that is killed and resumed (the `test_interrupted`
-modules of the provider folders and test_interrupted_sync.py)."""
+sync printed, a sync through the real CLI that is killed and resumed (the `test_interrupted`
+modules of the provider folders and test_interrupted_sync.py), and a read by the real CLI to its end."""
 
 import json
 import os
@@ -24,18 +24,7 @@ def logs(output, text):
 
 def start_read(tmp_path, config, state=None, *, streams):
     """`read` of these streams by the real CLI, in a subprocess (from this state, if given)."""
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
-    args = [
-        sys.executable,
-        "-m",
-        "source_calltracking.run",
-        "read",
-        "--config",
-        str(tmp_path / "config.json"),
-        "--catalog",
-        str(tmp_path / "catalog.json"),
-    ]
+    args = cli_read_args(tmp_path, config, streams)
     if state is not None:
         (tmp_path / "state.json").write_text(json.dumps(state))
         args += ["--state", str(tmp_path / "state.json")]
@@ -73,3 +62,27 @@ def read_until_killed(process, kill_after):
                 break
     process.wait(timeout=60)
     return lines, records
+
+
+def cli_read_args(tmp_path, config, streams, *extra):
+    """The command line of the real CLI's `read` of these streams, `extra` arguments (e.g. "--debug")
+    last; its config.json and catalog.json are written to tmp_path."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
+    return [
+        sys.executable,
+        "-m",
+        "source_calltracking.run",
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+        *extra,
+    ]
+
+
+def run_cli_read(tmp_path, config, streams, *extra, timeout):
+    """`read` of these streams by the real CLI, in a subprocess, to its end (within `timeout` seconds):
+    the finished process, with its stdout and stderr as text."""
+    return subprocess.run(cli_read_args(tmp_path, config, streams, *extra), capture_output=True, text=True, timeout=timeout)

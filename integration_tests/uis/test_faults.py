@@ -11,8 +11,6 @@ itself (`UisEmulator.inject`: the JSON-RPC errors the API sends with HTTP 200, b
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import make_file
 
-from integration_tests.helpers import SCHEMAS
+from integration_tests.helpers import SCHEMAS, run_cli_read
 from integration_tests.uis.helpers import method_of, reports_only, to_window
 from testkit.connector import (
     assert_no_secrets_in,
@@ -514,24 +512,7 @@ def test_a_debug_read_never_prints_the_access_token(emulator):
 
 def test_a_debug_read_by_the_cli_prints_no_token_on_stdout_or_stderr(emulator, tmp_path):
     config = _debug_world(emulator)
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["uis_calls"]))))
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "source_calltracking.run",
-            "read",
-            "--config",
-            str(tmp_path / "config.json"),
-            "--catalog",
-            str(tmp_path / "catalog.json"),
-            "--debug",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process = run_cli_read(tmp_path, config, ["uis_calls"], "--debug", timeout=120)
     assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-2000:]
     assert '"type": "DEBUG"' in process.stdout or '"type":"DEBUG"' in process.stdout
     assert_no_secrets_in(process.stdout + process.stderr, config)
