@@ -34,19 +34,8 @@ def start_read(tmp_path, config, state=None, *, streams):
 def committed_part(lines, key=lambda stream, data: data["record_id"]):
     """What a destination has committed: the records before each stream's last STATE, and that state.
     `key(stream, record data)` is the record's identity (default: ckct's `record_id`)."""
-    committed, pending, states = {}, {}, {}
-    for line in lines:
-        if not line.startswith("{"):
-            continue
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            stream = message["record"]["stream"]
-            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
-        elif message["type"] == "STATE":
-            stream = message["state"]["stream"]["stream_descriptor"]["name"]
-            committed.setdefault(stream, set()).update(pending.pop(stream, []))
-            states[stream] = message["state"]
-    return committed, list(states.values())
+    committed, states = committed_records(lines, key)
+    return {stream: set(keys) for stream, keys in committed.items()}, list(states.values())
 
 
 def read_until_killed(process, kill_after):
@@ -86,3 +75,22 @@ def run_cli_read(tmp_path, config, streams, *extra, timeout):
     """`read` of these streams by the real CLI, in a subprocess, to its end (within `timeout` seconds):
     the finished process, with its stdout and stderr as text."""
     return subprocess.run(cli_read_args(tmp_path, config, streams, *extra), capture_output=True, text=True, timeout=timeout)
+
+
+def committed_records(lines, key):
+    """What a destination has committed, record by record: per stream, `key(stream, record data)` of
+    each record before the stream's last STATE, in the order printed (repeats kept), and
+    {stream: its last STATE}."""
+    committed, pending, states = {}, {}, {}
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            stream = message["record"]["stream"]
+            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            committed.setdefault(stream, []).extend(pending.pop(stream, []))
+            states[stream] = message["state"]
+    return committed, states
