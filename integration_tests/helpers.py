@@ -12,6 +12,7 @@ from pathlib import Path
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
 from testkit.connector import catalog_for
+from testkit.emulator.server import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -94,3 +95,22 @@ def committed_records(lines, key):
             committed.setdefault(stream, []).extend(pending.pop(stream, []))
             states[stream] = message["state"]
     return committed, states
+
+
+def transport_faults(timeout_seconds):
+    """The transport's faults a REST provider's sync rides out (CallKeeper, RIA.com), by name, as the
+    keyword arguments of a `Fault` (`times`: how many requests it hits, so the extra requests it
+    costs, one retry each); the timeout lasts `timeout_seconds`, longer than the test's read timeout."""
+    return {
+        "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
+        "502 HTML page": dict(
+            kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+        ),
+        "503": dict(kind="response", times=3, response=Response(503, b"")),
+        "connection reset": dict(kind="reset", times=2),
+        "timeout": dict(kind="timeout", times=1, seconds=timeout_seconds),
+        "truncated JSON": dict(kind="truncate", times=2),
+        "HTML page with HTTP 200": dict(
+            kind="response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")
+        ),
+    }
