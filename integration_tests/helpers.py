@@ -1,8 +1,8 @@
 """Helpers that the tests of more than one provider share: where the schemas are, the log lines a
 sync printed, a sync through the real CLI that is killed and resumed (the `test_interrupted`
-modules of the provider folders and test_interrupted_sync.py), and the records of a stream compared
-with the emulator's truth (`Read`: calltracking/test_accounts.py, test_state_migration.py,
-test_time_zones.py)."""
+modules of the provider folders and test_interrupted_sync.py), a read by the real CLI to its end, and
+the records of a stream compared with the emulator's truth (`Read`: calltracking/test_accounts.py,
+test_state_migration.py, test_time_zones.py)."""
 
 import json
 import os
@@ -14,6 +14,7 @@ from pathlib import Path
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
 from testkit.connector import catalog_for
+from testkit.emulator.server import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -53,18 +54,7 @@ def logs(output, text):
 
 def start_read(tmp_path, config, state=None, *, streams):
     """`read` of these streams by the real CLI, in a subprocess (from this state, if given)."""
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
-    args = [
-        sys.executable,
-        "-m",
-        "source_calltracking.run",
-        "read",
-        "--config",
-        str(tmp_path / "config.json"),
-        "--catalog",
-        str(tmp_path / "catalog.json"),
-    ]
+    args = cli_read_args(tmp_path, config, streams)
     if state is not None:
         (tmp_path / "state.json").write_text(json.dumps(state))
         args += ["--state", str(tmp_path / "state.json")]
@@ -74,19 +64,8 @@ def start_read(tmp_path, config, state=None, *, streams):
 def committed_part(lines, key=lambda stream, data: data["record_id"]):
     """What a destination has committed: the records before each stream's last STATE, and that state.
     `key(stream, record data)` is the record's identity (default: ckct's `record_id`)."""
-    committed, pending, states = {}, {}, {}
-    for line in lines:
-        if not line.startswith("{"):
-            continue
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            stream = message["record"]["stream"]
-            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
-        elif message["type"] == "STATE":
-            stream = message["state"]["stream"]["stream_descriptor"]["name"]
-            committed.setdefault(stream, set()).update(pending.pop(stream, []))
-            states[stream] = message["state"]
-    return committed, list(states.values())
+    committed, states = committed_records(lines, key)
+    return {stream: set(keys) for stream, keys in committed.items()}, list(states.values())
 
 
 def read_until_killed(process, kill_after):
@@ -102,3 +81,65 @@ def read_until_killed(process, kill_after):
                 break
     process.wait(timeout=60)
     return lines, records
+
+
+def cli_read_args(tmp_path, config, streams, *extra):
+    """The command line of the real CLI's `read` of these streams, `extra` arguments (e.g. "--debug")
+    last; its config.json and catalog.json are written to tmp_path."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(streams))))
+    return [
+        sys.executable,
+        "-m",
+        "source_calltracking.run",
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+        *extra,
+    ]
+
+
+def run_cli_read(tmp_path, config, streams, *extra, timeout):
+    """`read` of these streams by the real CLI, in a subprocess, to its end (within `timeout` seconds):
+    the finished process, with its stdout and stderr as text."""
+    return subprocess.run(cli_read_args(tmp_path, config, streams, *extra), capture_output=True, text=True, timeout=timeout)
+
+
+def committed_records(lines, key):
+    """What a destination has committed, record by record: per stream, `key(stream, record data)` of
+    each record before the stream's last STATE, in the order printed (repeats kept), and
+    {stream: its last STATE}."""
+    committed, pending, states = {}, {}, {}
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            stream = message["record"]["stream"]
+            pending.setdefault(stream, []).append(key(stream, message["record"]["data"]))
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            committed.setdefault(stream, []).extend(pending.pop(stream, []))
+            states[stream] = message["state"]
+    return committed, states
+
+
+def transport_faults(timeout_seconds):
+    """The transport's faults a REST provider's sync rides out (CallKeeper, RIA.com), by name, as the
+    keyword arguments of a `Fault` (`times`: how many requests it hits, so the extra requests it
+    costs, one retry each); the timeout lasts `timeout_seconds`, longer than the test's read timeout."""
+    return {
+        "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
+        "502 HTML page": dict(
+            kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
+        ),
+        "503": dict(kind="response", times=3, response=Response(503, b"")),
+        "connection reset": dict(kind="reset", times=2),
+        "timeout": dict(kind="timeout", times=1, seconds=timeout_seconds),
+        "truncated JSON": dict(kind="truncate", times=2),
+        "HTML page with HTTP 200": dict(
+            kind="response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")
+        ),
+    }

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from integration_tests.calltracking.helpers import STREAMS, held_ids
 from testkit.connector import records_by_stream, run_command
 from testkit.emulator.world import world_config
 
 STATE_0_1_0 = Path(__file__).resolve().parent.parent / "unit_tests" / "resources" / "state_0.1.0.json"
-STREAMS = ["calltracking_calls", "calltracking_calls_by_role", "calltracking_calls_with_role"]
 
 
 def read_with_state_file(config, state_text, tmp_path):
@@ -37,15 +37,8 @@ def read_with_state_file(config, state_text, tmp_path):
 def expected_after(emulator, stream, cursor, lookback_days=1):
     import datetime as dt
 
-    vendor = emulator.vendors["ckct"]
-    account = vendor.accounts[0]
-    timelines = {
-        "calltracking_calls": [account.own],
-        "calltracking_calls_by_role": [account.by_role],
-        "calltracking_calls_with_role": [account.own, account.by_role],
-    }[stream]
     since = (dt.datetime.fromisoformat(cursor) - dt.timedelta(days=lookback_days)).isoformat()
-    return sorted(i for t in timelines for i in vendor.call_ids(t, since, "2024-04-30T23:59:59"))
+    return sorted(held_ids(emulator, stream, since, "2024-04-30T23:59:59"))
 
 
 def test_state_written_by_0_1_0_still_works(emulator, tmp_path):

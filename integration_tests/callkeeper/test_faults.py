@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.helpers import SCHEMAS
+from integration_tests.helpers import SCHEMAS, transport_faults
 from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
 from testkit.emulator.server import Response
@@ -110,15 +110,7 @@ def resume(emulator, first, config, streams=STREAMS):
 TRANSIENT = {
     "429 without Retry-After": dict(kind="response", times=2, response=Response(429, b"Too Many Requests", "text/plain")),
     "429 with Retry-After": dict(kind="response", times=1, response=Response(429, b"{}", headers={"Retry-After": "7"})),
-    "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": dict(
-        kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
-    ),
-    "503": dict(kind="response", times=3, response=Response(503, b"")),
-    "connection reset": dict(kind="reset", times=2),
-    "timeout": dict(kind="timeout", times=1, seconds=2),
-    "truncated JSON": dict(kind="truncate", times=2),
-    "HTML page with HTTP 200": dict(kind="response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")),
+    **transport_faults(timeout_seconds=2),  # 500, 502, 503, reset, timeout, truncated JSON, HTML with 200
 }
 
 

@@ -4,6 +4,7 @@ plain message that names the provider and quotes the API; the key is never print
 import json
 
 from integration_tests.calltracking.helpers import ckct
+from integration_tests.helpers import run_cli_read
 from testkit.connector import run_read
 from testkit.emulator.world import CKCT_API_KEY, world_config
 
@@ -49,34 +50,9 @@ def test_the_key_never_appears_in_output_even_in_debug_errors(emulator, config):
 
 def test_cli_read_with_a_bad_key_prints_one_plain_failure_and_exits_1(emulator, tmp_path):
     """The real command, as Airbyte and users run it: no traceback, no key, one sentence."""
-    import subprocess
-    import sys
-
     config = world_config(emulator)
     config["callkeeper_calltracking"]["api_key"] = "badbadbadbadbad0"
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
-
-    from testkit.connector import catalog_for
-
-    (tmp_path / "catalog.json").write_text(
-        json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["calltracking_calls"])))
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "source_calltracking.run",
-            "read",
-            "--config",
-            str(tmp_path / "config.json"),
-            "--catalog",
-            str(tmp_path / "catalog.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli_read(tmp_path, config, ["calltracking_calls"], timeout=120)
     assert proc.returncode == 1
     everything = proc.stdout + proc.stderr
     assert "Traceback" not in everything

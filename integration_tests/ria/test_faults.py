@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.helpers import SCHEMAS
+from integration_tests.helpers import SCHEMAS, transport_faults
 from integration_tests.ria.helpers import QUOTA_MESSAGE, STREAM, last_call_state, request_days, utc_windows
 from testkit.connector import error_messages, final_state, records_by_stream, run_read, state_for
 from testkit.emulator.faults import Fault
@@ -89,15 +89,7 @@ TRANSIENT = {
     "429 OVER_RATE_LIMIT (no Retry-After, as RIA sends it)": dict(kind="response", times=2, response=QUOTA_BODY),
     "429 with Retry-After": dict(kind="response", times=2, response=Response(429, b"{}", headers={"Retry-After": "1"})),
     "OVER_RATE_LIMIT body with HTTP 200": dict(kind="response", times=2, response=Response(200, QUOTA_BODY.body)),
-    "500": dict(kind="response", times=2, response=Response(500, b"Internal Server Error", "text/plain")),
-    "502 HTML page": dict(
-        kind="response", times=2, response=Response(502, b"<html><body>Bad Gateway</body></html>", "text/html")
-    ),
-    "503": dict(kind="response", times=3, response=Response(503, b"")),
-    "connection reset": dict(kind="reset", times=2),
-    "timeout": dict(kind="timeout", times=1, seconds=3.5),
-    "truncated JSON": dict(kind="truncate", times=2),
-    "HTML page with HTTP 200": dict(kind="response", times=2, response=Response(200, b"<html>maintenance</html>", "text/html")),
+    **transport_faults(timeout_seconds=3.5),  # 500, 502, 503, reset, timeout, truncated JSON, HTML with 200
 }
 
 

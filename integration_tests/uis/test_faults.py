@@ -11,8 +11,6 @@ itself (`UisEmulator.inject`: the JSON-RPC errors the API sends with HTTP 200, b
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import make_file
 
-from integration_tests.helpers import SCHEMAS
+from integration_tests.helpers import SCHEMAS, run_cli_read
 from integration_tests.uis.helpers import method_of, reports_only, to_window
 from testkit.connector import (
     assert_no_secrets_in,
@@ -113,6 +111,26 @@ def _error_body(mnemonic, message, code, metadata=None):
     return Response.json({"jsonrpc": "2.0", "id": 1, "error": {"code": code, "message": message, "data": data}})
 
 
+def _minute_limit_exceeded():
+    """limit_exceeded as the API sends it when the minute's budget is spent: with `error.data.metadata.limits`,
+    the minute resetting now (`minute_reset` 0)."""
+    return _error_body(
+        "limit_exceeded",
+        "The limit of requests has been exceeded",
+        -32029,
+        {
+            "limits": {
+                "day_limit": 10000,
+                "day_remaining": 9000,
+                "day_reset": 3600,
+                "minute_limit": 10,
+                "minute_remaining": 0,
+                "minute_reset": 0,
+            }
+        },
+    )
+
+
 TRANSIENT = {
     # HTTP-level faults (name -> Fault without vendor match; `times` = extra requests expected)
     "429 without Retry-After": lambda: Fault(
@@ -139,21 +157,7 @@ TRANSIENT = {
         "uis",
         "response",
         times=1,
-        response=_error_body(
-            "limit_exceeded",
-            "The limit of requests has been exceeded",
-            -32029,
-            {
-                "limits": {
-                    "day_limit": 10000,
-                    "day_remaining": 9000,
-                    "day_reset": 3600,
-                    "minute_limit": 10,
-                    "minute_remaining": 0,
-                    "minute_reset": 0,
-                }
-            },
-        ),
+        response=_minute_limit_exceeded(),
     ),
     "limit_exceeded without metadata": lambda: Fault(
         "uis", "response", times=2, response=_error_body("limit_exceeded", "The limit of requests has been exceeded", -32029)
@@ -263,21 +267,7 @@ PERSISTENT = {
             "uis",
             "response",
             times=-1,
-            response=_error_body(
-                "limit_exceeded",
-                "The limit of requests has been exceeded",
-                -32029,
-                {
-                    "limits": {
-                        "day_limit": 10000,
-                        "day_remaining": 9000,
-                        "day_reset": 3600,
-                        "minute_limit": 10,
-                        "minute_remaining": 0,
-                        "minute_reset": 0,
-                    }
-                },
-            ),
+            response=_minute_limit_exceeded(),
         ),
         "UIS: the Data API's per-minute request limit was reached (limit_exceeded).",
         "system_error",
@@ -522,24 +512,7 @@ def test_a_debug_read_never_prints_the_access_token(emulator):
 
 def test_a_debug_read_by_the_cli_prints_no_token_on_stdout_or_stderr(emulator, tmp_path):
     config = _debug_world(emulator)
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    (tmp_path / "catalog.json").write_text(json.dumps(ConfiguredAirbyteCatalogSerializer.dump(catalog_for(["uis_calls"]))))
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "source_calltracking.run",
-            "read",
-            "--config",
-            str(tmp_path / "config.json"),
-            "--catalog",
-            str(tmp_path / "catalog.json"),
-            "--debug",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process = run_cli_read(tmp_path, config, ["uis_calls"], "--debug", timeout=120)
     assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-2000:]
     assert '"type": "DEBUG"' in process.stdout or '"type":"DEBUG"' in process.stdout
     assert_no_secrets_in(process.stdout + process.stderr, config)

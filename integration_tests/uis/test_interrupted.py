@@ -6,12 +6,11 @@ primary key gives exactly what the API holds."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 
 import pytest
 
-from integration_tests.helpers import read_until_killed
+from integration_tests.helpers import committed_records, read_until_killed
 from integration_tests.helpers import start_read as start_cli_read
 from testkit.connector import assert_no_secrets_in
 from testkit.emulator.timeline import spread
@@ -55,20 +54,12 @@ def start_read(tmp_path, config, state=None):
 def committed_part(lines):
     """What a destination has committed: per stream, the rows (primary key, cursor) before the
     stream's last STATE, and the last STATE messages."""
-    committed, pending, states = {}, {}, {}
-    for line in lines:
-        if not line.startswith("{"):
-            continue
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            stream, data = message["record"]["stream"], message["record"]["data"]
-            _, pk, cursor = STREAMS[stream]
-            pending.setdefault(stream, []).append((tuple(data.get(k) for k in pk), data.get(cursor)))
-        elif message["type"] == "STATE":
-            stream = message["state"]["stream"]["stream_descriptor"]["name"]
-            committed.setdefault(stream, []).extend(pending.pop(stream, []))
-            states[stream] = message["state"]
-    return committed, states
+
+    def key(stream, data):
+        _, pk, cursor = STREAMS[stream]
+        return tuple(data.get(k) for k in pk), data.get(cursor)
+
+    return committed_records(lines, key)
 
 
 def resumed_from(state_message, stream):

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import jsonschema
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from source_calltracking.components import callkeeper_statuses
 from source_calltracking.components.callkeeper import CallkeeperRecordExtractor, CallkeeperStatusTexts, callkeeper_records
 from source_calltracking.components.shared import SchemaTypeGuard
+from unit_tests.properties_helpers import json_values, response_of
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 STREAMS = (
@@ -25,17 +25,8 @@ STREAMS = (
 VALIDATORS = {name: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{name}.json").read_text())) for name in STREAMS}
 FIELDS = sorted(json.loads((SCHEMAS / "callkeeper_calls.json").read_text())["properties"])
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**62), max_value=2**62),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=40),
-    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20),
-    st.sampled_from(["200", "487", "0", "", " ", "200/200", "1e3", "-1"]),
-)
-values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
+values = json_values(
+    text_size=40, alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", samples=["200", "487", "0", "", " ", "200/200", "1e3", "-1"]
 )
 codes = st.one_of(st.sampled_from([pair for pair in callkeeper_statuses.STATUSES]), st.tuples(values, values))
 calls = st.builds(
@@ -57,13 +48,6 @@ bodies = st.one_of(
     calls,
     values,
 )
-
-
-def response_of(content: bytes) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response._content = content
-    return response
 
 
 def handle(content: bytes, stream: str):

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from hypothesis import HealthCheck, given, settings
@@ -18,22 +17,13 @@ from source_calltracking.components.calltracking import (
     CalltrackingRecordKeys,
 )
 from source_calltracking.components.shared import SchemaTypeGuard
+from unit_tests.properties_helpers import json_values, response_of
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "calltracking_calls.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 FIELDS = sorted(SCHEMA["properties"])
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**62), max_value=2**62),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=50),
-    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e", max_size=20),
-)
-values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
-)
+values = json_values(text_size=50, alphabet="йцукенгшщзхъ☎️📞\u0000\u202e")
 calls = st.dictionaries(
     st.sampled_from(FIELDS + ["unexpected", "universalId", "callTime", "callId", "timeStart"]), values, max_size=15
 )
@@ -44,13 +34,6 @@ bodies = st.one_of(
     ),
     values,
 )
-
-
-def response_of(content: bytes) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response._content = content
-    return response
 
 
 WINDOW = StreamSlice(partition={}, cursor_slice={"start_time": "2024-01-01 00:00:00", "end_time": "2024-01-30 23:59:59"})

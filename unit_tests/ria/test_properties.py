@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from source_calltracking import SourceCalltracking
+from unit_tests import properties_helpers
+from unit_tests.properties_helpers import json_values
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "ria_calls.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
@@ -28,26 +30,16 @@ def _retriever():
 RETRIEVER = _retriever()
 SLICE = {"start_time": "2024-01-01", "end_time": "2024-01-31"}
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**62), max_value=2**62),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=40),
-    st.text(alphabet="ґєіїйцукенгшщзхъ🚗\u0000\u202e", max_size=20),
-    st.sampled_from(["22300001", "0", "", "2024-01-05T10:00:00", "ANSWER", "1e3"]),
-)
-values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6
+values = json_values(
+    text_size=40, alphabet="ґєіїйцукенгшщзхъ🚗\u0000\u202e", samples=["22300001", "0", "", "2024-01-05T10:00:00", "ANSWER", "1e3"]
 )
 calls = st.dictionaries(st.sampled_from(FIELDS + ["unexpected", "_invalid_fields"]), values, max_size=15)
 bodies = st.one_of(st.lists(calls, max_size=5), st.lists(values, max_size=4), calls, values)
 
 
 def response_of(content: bytes) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response._content = content
+    """A 200 response with this body, to a request of calls_stat."""
+    response = properties_helpers.response_of(content)
     response.request = requests.Request("GET", "https://developers.ria.com/auto/new/calls_stat").prepare()
     return response
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from source_calltracking.components.shared import SchemaTypeGuard
 from source_calltracking.components.uis import UisLedgerFilter, UisOffsetPages, UisRecordExtractor
+from unit_tests.properties_helpers import json_values, response_of
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 STREAMS = {
@@ -29,17 +29,12 @@ STREAMS = {
 VALIDATORS = {s: jsonschema.Draft7Validator(json.loads((SCHEMAS / f"{s}.json").read_text())) for s in STREAMS}
 FIELDS = {s: sorted(v.schema["properties"]) for s, v in VALIDATORS.items()}
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**63), max_value=2**63),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30),
-    st.text(alphabet="йцукенгшщзхъ☎️📞\u0000\u202e\ufeff", max_size=20),
-    st.sampled_from(["2024-01-02 03:04:05", "2024-01-02T03:04:05Z", "", "null", "1e400", "9" * 40]),
-)
-values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8
+values = json_values(
+    text_size=30,
+    alphabet="йцукенгшщзхъ☎️📞\u0000\u202e\ufeff",
+    samples=["2024-01-02 03:04:05", "2024-01-02T03:04:05Z", "", "null", "1e400", "9" * 40],
+    integer_bound=2**63,
+    max_leaves=8,
 )
 
 
@@ -77,13 +72,6 @@ def bodies(stream):
         st.fixed_dictionaries({}, optional={"result": values, "error": values, "jsonrpc": values}),
         values,
     )
-
-
-def response_of(content: bytes) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response._content = content
-    return response
 
 
 def handle(stream: str, content: bytes):
