@@ -6,6 +6,7 @@ provider the emulator serves), so the checks keep holding as providers are added
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 import uuid
@@ -321,3 +322,26 @@ def test_the_readme_architecture_matches_the_tree():
     named |= {f"source_calltracking/components/{name}" for name in re.findall(r"components/(\w+\.py)", section)}
     missing = sorted(path for path in named if not any(c in path for c in "*<") and not (ROOT / path).exists())
     assert not missing, f"README names paths that do not exist: {missing}"
+
+
+def test_no_code_writes_a_private_attribute_of_another_object():
+    """Only the gated patches (cdk_speedups.py, thread_safe_ast.py) may set `obj._name` on an object
+    that is not `self` or `cls`: a write into requests or the CDK breaks silently when they change."""
+    allowed = {"cdk_speedups.py", "thread_safe_ast.py"}
+    found = []
+    for folder in ("source_calltracking", "testkit", "unit_tests", "integration_tests", "benchmarks", "tools"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name in allowed:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                for target in targets:
+                    for element in target.elts if isinstance(target, ast.Tuple) else [target]:
+                        if (
+                            isinstance(element, ast.Attribute)
+                            and element.attr.startswith("_")
+                            and not element.attr.startswith("__")
+                            and not (isinstance(element.value, ast.Name) and element.value.id in ("self", "cls"))
+                        ):
+                            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(element)}")
+    assert not found, found

@@ -1,6 +1,8 @@
 """What the property-based tests of every provider share (unit_tests/*/test_properties.py): the JSON
 values hypothesis builds bodies of, and a 200 response with any body, as the extractors get it."""
 
+import io
+
 import requests
 from hypothesis import strategies as st
 
@@ -26,8 +28,8 @@ def json_values(*, text_size, alphabet, samples=(), integer_bound=2**62, max_lea
 
 
 def response_of(content: bytes) -> requests.Response:
-    """A 200 response with this body."""
+    """A 200 response with this body, unread, as the requester hands it on (no private attribute set)."""
     response = requests.Response()
     response.status_code = 200
-    response._content = content
+    response.raw = io.BytesIO(content)
     return response

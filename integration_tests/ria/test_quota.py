@@ -1,6 +1,8 @@
 """RIA.com's hourly quota: OVER_RATE_LIMIT is waited out with doubling waits, a used-up quota ends the
 sync with a clear message, and the state of the windows read survives it."""
 
+import io
+
 import pytest
 
 from integration_tests.ria.helpers import (
@@ -92,7 +94,7 @@ def test_quota_waits_double_from_the_configured_first_wait_then_stop():
     config = {"ria": {}}
     strategy = RiaQuotaBackoff(config=config, parameters={})
     quota, server_error = requests.Response(), requests.Response()
-    quota.status_code, quota._content = 429, b'{"error":{"code":"OVER_RATE_LIMIT","message":"..."}}'
+    quota.status_code, quota.raw = 429, io.BytesIO(b'{"error":{"code":"OVER_RATE_LIMIT","message":"..."}}')
     server_error.status_code = 503
     assert [strategy.backoff_time(quota, attempt) for attempt in range(1, 7)] == [60, 120, 240, 480, 960, 1920]
     assert strategy.backoff_time(server_error, 1) is None  # not a quota answer: the shared strategy decides
