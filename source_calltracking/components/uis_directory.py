@@ -29,6 +29,9 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.requesters.error_handlers.backoff_strategies.header_helper import (
+    get_numeric_value_from_header,
+)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calltracking.components.zones import known_zone
@@ -265,13 +268,10 @@ MAX_WAIT_SECONDS = 120
 
 
 def retry_after_seconds(response: requests.Response, default: float) -> float:
-    """The wait a server asks for in `Retry-After` (seconds, as the reports' requester reads it, at
-    most MAX_WAIT_SECONDS), else `default`: the same rule for these calls as for every stream."""
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return default
-    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
+    """The wait a server asks for in `Retry-After` (read by the CDK's own helper, as the streams'
+    `WaitTimeFromHeader` reads it; at most MAX_WAIT_SECONDS), else `default`."""
+    seconds = get_numeric_value_from_header(response, "Retry-After", None)
+    return default if seconds is None else min(max(seconds, 0.0), MAX_WAIT_SECONDS)
 
 
 def wait_when_the_minute_is_spent(body: Any, config: Mapping[str, Any]) -> None:
