@@ -67,6 +67,8 @@ logger = logging.getLogger("airbyte")
 _ISO_SHAPES = {
     "%Y-%m-%d %H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
     "%Y-%m-%dT%H:%M:%S": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"),
+    # `event_time_utc`, the cursor of most streams since 0.2.0 (fromisoformat reads the `Z` as UTC).
+    "%Y-%m-%dT%H:%M:%SZ": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"),
     "%Y-%m-%d": re.compile(r"\d{4}-\d{2}-\d{2}"),
 }
 _UTC = datetime.UTC

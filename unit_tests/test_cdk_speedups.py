@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
+import yaml
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from source_calltracking import cdk_speedups
 cdk_speedups.apply()
 FAST = DatetimeParser.parse
 ORIGINAL = FAST.__closure__[0].cell_contents  # the CDK's own parse, which the fast one wraps
-FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ"]
 parser = DatetimeParser()
 
 
@@ -38,6 +40,10 @@ def test_the_wrapper_is_installed_once():
         ("2024-03-01 10:20:30", FORMATS[0]),
         ("2024-03-01T10:20:30", FORMATS[1]),
         ("2024-03-01", FORMATS[2]),
+        ("2024-03-01T10:20:30Z", FORMATS[3]),
+        ("2024-03-01T10:20:30", FORMATS[3]),
+        ("2024-03-01T24:00:00Z", FORMATS[3]),
+        ("2024-03-01T10:20:30+00:00", FORMATS[3]),
         ("2024-13-01 10:20:30", FORMATS[0]),
         ("2024-02-30", FORMATS[2]),
         ("2024-03-01 25:00:00", FORMATS[0]),
@@ -64,6 +70,30 @@ def test_same_result_as_the_cdk(value, fmt):
 def test_same_result_as_the_cdk_for_any_value(moment, fmt, noise):
     for value in (moment.strftime(fmt), moment.strftime(fmt) + noise, noise + moment.strftime(fmt)):
         assert outcome(FAST, value, fmt) == outcome(ORIGINAL, value, fmt), value
+
+
+def test_every_cursor_format_of_the_manifest_takes_the_fast_path():
+    """A cursor's first format the fast parse does not know falls back to strptime for every record: when
+    `event_time_utc` (`%Y-%m-%dT%H:%M:%SZ`) became the cursor, that was half of a RIA.com sync's CPU."""
+    manifest = yaml.safe_load((Path(cdk_speedups.__file__).parent / "manifest.yaml").read_text())
+    formats = set()
+
+    def visit(node):
+        if isinstance(node, dict):
+            if node.get("type") == "DatetimeBasedCursor":
+                # The format the state is written in, and the first one a record's cursor is tried with.
+                formats.update({node["datetime_format"], (node.get("cursor_datetime_formats") or [node["datetime_format"]])[0]})
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(manifest)
+    event_time_format = manifest["definitions"]["shared"]["event_time_format"]
+    formats = {event_time_format if f == "#/definitions/shared/event_time_format" else f for f in formats}
+    assert event_time_format in formats
+    assert formats <= set(cdk_speedups._ISO_SHAPES), sorted(formats - set(cdk_speedups._ISO_SHAPES))
 
 
 # ---- slice hashing ----------------------------------------------------------------------------
