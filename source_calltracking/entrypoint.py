@@ -30,6 +30,7 @@ from source_calltracking.config_validation import validate_config
 from source_calltracking.masking import secret_variants, secrets_in
 from source_calltracking.messages import ReadableOutput, keep_tracebacks_out_of_logs
 from source_calltracking.source import SourceCalltracking
+from source_calltracking.stdout import write_text
 
 
 def record_line(message: AirbyteMessage) -> str:
@@ -183,7 +184,7 @@ class RecordBatcher:
             text = "\n".join(self._lines) + "\n"
             self._lines, self._size = [], 0
             with self._lock:
-                (self._stream or sys.stdout).write(text)
+                write_text(self._stream or sys.stdout, text)  # every byte: see stdout.py
         self._since = time.monotonic()
 
 

@@ -36,6 +36,8 @@ from typing import Any
 
 import orjson
 
+from source_calltracking.stdout import write_bytes
+
 INCREMENTAL = "INCREMENTAL"
 FULL_TABLE = "FULL_TABLE"
 EXIT = "_EXIT"  # not a protocol message: the end of the source process, with its exit code
@@ -312,7 +314,7 @@ def _writer(out):
     def write(message: Mapping[str, Any], flush: bool = False) -> None:
         line = orjson.dumps(message) + b"\n"
         if buffer is not None:
-            buffer.write(line)
+            write_bytes(buffer, line)  # every byte, also under PYTHONUNBUFFERED: see stdout.py
         else:
             out.write(line.decode())
         if flush:

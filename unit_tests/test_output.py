@@ -1,5 +1,6 @@
 """The output layer: secrets masked in every form, failures told once, without stack traces."""
 
+import io
 import json
 
 from airbyte_cdk.models import FailureType
@@ -8,6 +9,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_calltracking.entrypoint import RecordBatcher
 from source_calltracking.masking import secret_variants
 from source_calltracking.messages import ReadableOutput
+from unit_tests.pipes import ShortWrites
 
 
 def trace(message, stream=None, failure_type="config_error"):
@@ -106,3 +108,17 @@ def test_tracebacks_are_cut_from_log_lines_unless_debug():
     quiet = json.loads(next(ReadableOutput().lines([line])))["log"]["message"]
     assert quiet == "Exception while syncing stream x ValueError: boom (run with --debug for the traceback)"
     assert next(ReadableOutput(debug=True).lines([line])) == line
+
+
+def test_a_short_write_to_stdout_loses_nothing():
+    """Under PYTHONUNBUFFERED (Airbyte's images set it) sys.stdout writes through to the raw file, and
+    CPython's text layer drops whatever a short write leaves over: under py-spy a 100 000-record RIA.com
+    sync printed 99 829 records and broken lines, with exit 0. Every byte of every batch arrives."""
+    raw = ShortWrites(limit=1000)
+    stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # sys.stdout under -u
+    lines = [record(n).replace('"s"', '"звонки"') for n in range(3000)]
+    output = RecordBatcher(stdout)
+    for line in lines:
+        output.write(line)
+    output.flush()
+    assert raw.data.decode("utf-8").splitlines() == lines

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 
 from source_calltracking.singer import (
     FULL_TABLE,
     INCREMENTAL,
     Translator,
+    _writer,
     airbyte_configured_catalog,
     airbyte_state,
     selected_streams,
     singer_catalog,
 )
+from unit_tests.pipes import ShortWrites
 
 AIRBYTE_CATALOG = {
     "streams": [
@@ -268,3 +271,16 @@ def test_legacy_property_deselection_and_unsupported_properties():
     next(m for m in user["metadata"] if m["breadcrumb"] == ["properties", "name"])["metadata"]["inclusion"] = "unsupported"
     calls, user_selection = selected_streams(catalog)
     assert calls.dropped == {"phone"} and user_selection.dropped == {"name"}
+
+
+def test_a_short_write_to_stdout_loses_no_singer_message():
+    """Under PYTHONUNBUFFERED the tap's stdout buffer is the raw file, whose write may take part of a
+    line (see source_calltracking/stdout.py); a record above the pipe's atomic 4 KB arrives whole."""
+    raw = ShortWrites(limit=1000)
+    write = _writer(io.TextIOWrapper(raw, encoding="utf-8", write_through=True))
+    messages = [{"type": "RECORD", "stream": "calls", "record": {"n": n, "text": "звонок " * 900}} for n in range(5)]
+    for message in messages:
+        write(message)
+    write({"type": "STATE", "value": {"bookmarks": {}}}, flush=True)
+    lines = raw.data.decode("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [*messages, {"type": "STATE", "value": {"bookmarks": {}}}]
