@@ -197,8 +197,7 @@ def launch(args: list[str]) -> None:
             output.write(line)
     except Exception as error:  # printed as the protocol's TRACE message instead of a Python traceback
         output.flush()
-        sys.stdout.write(failure_line(error, debug) + "\n")
-        sys.stdout.flush()
+        write_text(sys.stdout, failure_line(error, debug) + "\n")  # with --debug, a long stack trace
         sys.exit(1)
     output.flush()
     sys.stdout.flush()

@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from source_calltracking.stdout import write_bytes
+from source_calltracking.stdout import write_bytes, write_text
 
 INCREMENTAL = "INCREMENTAL"
 FULL_TABLE = "FULL_TABLE"
@@ -344,8 +344,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         if args.discover:
-            sys.stdout.write(json.dumps(discover(args.config, log), indent=2, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            catalog = json.dumps(discover(args.config, log), indent=2, ensure_ascii=False)
+            write_text(sys.stdout, catalog + "\n")  # far above the pipe's atomic 4 KB: see stdout.py
             return
         catalog_path = args.catalog or args.properties
         catalog = _load(catalog_path, "catalog") if catalog_path else discover(args.config, log)
